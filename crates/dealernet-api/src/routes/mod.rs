@@ -1,0 +1,97 @@
+//! HTTP routes, one module per area. Handlers extract, authorize through the policy (inside the
+//! services), call the data layer and map the result; nothing else.
+
+use actix_web::HttpResponse;
+use actix_web::http::header;
+use serde::Serialize;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use crate::extract::etag;
+
+pub mod api_keys;
+pub mod audit;
+pub mod auth;
+pub mod health;
+pub mod me;
+pub mod orgs;
+pub mod roles;
+pub mod users;
+
+/// Every `/api/v1` route.
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(health::health)
+        .service(health::ready)
+        .service(auth::login)
+        .service(auth::refresh)
+        .service(auth::logout)
+        .service(me::get_me)
+        .service(me::update_me)
+        .service(me::change_password)
+        .service(me::list_sessions)
+        .service(me::revoke_all_sessions)
+        .service(me::revoke_session)
+        .service(users::list)
+        .service(users::create)
+        .service(users::get)
+        .service(users::update)
+        .service(users::reset_password)
+        .service(roles::list)
+        .service(roles::create)
+        .service(roles::get)
+        .service(roles::update)
+        .service(orgs::list)
+        .service(orgs::create)
+        .service(orgs::get)
+        .service(orgs::update)
+        .service(api_keys::list)
+        .service(api_keys::create)
+        .service(api_keys::revoke)
+        .service(audit::list);
+}
+
+/// 200 with the record and its ETag.
+pub fn with_etag<T: Serialize>(version: i32, body: &T) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::ETAG, etag(version)))
+        .json(body)
+}
+
+/// 201 with the record, its location and its ETag.
+pub fn created<T: Serialize>(location: String, version: Option<i32>, body: &T) -> HttpResponse {
+    let mut res = HttpResponse::Created();
+    res.insert_header((header::LOCATION, location));
+    if let Some(v) = version {
+        res.insert_header((header::ETAG, etag(v)));
+    }
+    res.json(body)
+}
+
+/// Parses paging and sort the same way on every list.
+pub fn paging_and_sort<F: Copy>(
+    limit: Option<u64>,
+    offset: Option<u64>,
+    sort: Option<&str>,
+    allowed: &[(&str, F)],
+) -> Result<
+    (
+        dealernet_domain::list::Paging,
+        dealernet_domain::list::Sort<F>,
+    ),
+    crate::error::ApiError,
+> {
+    let mut errors = Vec::new();
+    let paging = dealernet_domain::list::Paging::parse(limit, offset)
+        .map_err(|e| errors.push(e))
+        .ok();
+    let sort = dealernet_domain::list::parse_sort(sort, allowed)
+        .map_err(|e| errors.push(e))
+        .ok();
+    match (paging, sort) {
+        (Some(p), Some(s)) => Ok((p, s)),
+        _ => Err(crate::error::ApiError::BadRequest {
+            code: dealernet_domain::ErrorCode::InvalidQuery,
+            detail: "invalid query parameters".into(),
+            errors,
+        }),
+    }
+}

@@ -1,0 +1,92 @@
+//! Runtime settings. The server binary fills them from a config file and `DEALERNET_*`
+//! environment variables; tests build them directly.
+
+use std::path::PathBuf;
+
+use secrecy::SecretString;
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Pretty,
+    Json,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    /// `sqlite://…` or `postgres://…`. Empty: an SQLite file in `data_dir`.
+    pub database_url: String,
+    /// Where the embedded database and other local state live.
+    pub data_dir: PathBuf,
+    /// Address to listen on, e.g. `127.0.0.1:8080` (port 0 picks a free port).
+    pub bind: String,
+    /// HMAC secret for access tokens. Empty: generated on first start and kept in the database.
+    pub jwt_secret: Option<SecretString>,
+    pub jwt_issuer: String,
+    pub jwt_audience: String,
+    /// Lifetime of access tokens in seconds (at most 900).
+    pub access_token_ttl_secs: i64,
+    /// The built SPA. Missing: `/` explains how to build it.
+    pub web_dir: PathBuf,
+    pub log_format: LogFormat,
+    /// `tracing` filter, e.g. `info,dealernet_api=debug`.
+    pub log_level: String,
+    /// Origins allowed by CORS; empty: same-origin only.
+    pub cors_origins: Vec<String>,
+    /// Largest accepted request body, in bytes.
+    pub body_limit_bytes: usize,
+    pub db_max_connections: u32,
+    /// Failed logins allowed per account, and per client address, within `login_window_secs`.
+    pub login_max_failures_per_account: u32,
+    pub login_max_failures_per_ip: u32,
+    pub login_window_secs: u64,
+    /// Take the client address from `X-Forwarded-For` (only behind a trusted proxy).
+    pub trust_forwarded_for: bool,
+    /// HTTP worker threads; 0 = one per core.
+    pub workers: usize,
+    /// Name of the operator root node created on first start.
+    pub operator_name: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            database_url: String::new(),
+            data_dir: PathBuf::from("data"),
+            bind: "127.0.0.1:8080".into(),
+            jwt_secret: None,
+            jwt_issuer: "dealernet".into(),
+            jwt_audience: "dealernet-api".into(),
+            access_token_ttl_secs: 900,
+            web_dir: PathBuf::from("frontend/dist"),
+            log_format: LogFormat::Pretty,
+            log_level: "info".into(),
+            cors_origins: Vec::new(),
+            body_limit_bytes: 1024 * 1024,
+            db_max_connections: 16,
+            login_max_failures_per_account: 5,
+            login_max_failures_per_ip: 30,
+            login_window_secs: 900,
+            trust_forwarded_for: false,
+            workers: 0,
+            operator_name: "Operator".into(),
+        }
+    }
+}
+
+impl Settings {
+    /// The database URL, defaulting to `<data_dir>/dealernet.db` (created on first run).
+    pub fn effective_database_url(&self) -> String {
+        if self.database_url.trim().is_empty() {
+            format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("dealernet.db").display()
+            )
+        } else {
+            self.database_url.clone()
+        }
+    }
+}

@@ -1,0 +1,43 @@
+//! Connecting to SQLite or PostgreSQL and migrating.
+
+use std::time::Duration;
+
+use dealernet_migrations::{Migrator, MigratorTrait};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr};
+
+/// Connects to `url` (`sqlite://…` or `postgres://…`).
+///
+/// SQLite runs in WAL mode with foreign keys on and one pooled connection: SQLite serialises
+/// writers anyway, and one connection makes every transaction start without lock upgrades that
+/// could fail under concurrency. PostgreSQL gets a real pool.
+pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnection, DbErr> {
+    let mut opts = ConnectOptions::new(url.to_string());
+    let is_sqlite = url.starts_with("sqlite:");
+    opts.max_connections(if is_sqlite { 1 } else { max_connections.max(2) })
+        .min_connections(1)
+        .connect_timeout(Duration::from_secs(10))
+        .acquire_timeout(Duration::from_secs(30))
+        .sqlx_logging(false);
+    let db = Database::connect(opts).await?;
+    if db.get_database_backend() == DbBackend::Sqlite {
+        for pragma in [
+            "PRAGMA journal_mode = WAL",
+            "PRAGMA foreign_keys = ON",
+            "PRAGMA busy_timeout = 5000",
+            "PRAGMA synchronous = NORMAL",
+        ] {
+            db.execute_unprepared(pragma).await?;
+        }
+    }
+    Ok(db)
+}
+
+/// Applies every pending migration.
+pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
+    Migrator::up(db, None).await
+}
+
+/// A cheap query that proves the database answers.
+pub async fn ping(db: &DatabaseConnection) -> Result<(), DbErr> {
+    db.ping().await
+}

@@ -1,0 +1,9 @@
+//! Identity and access: roles, users, passwords, sessions and API keys, and resolving the
+//! [`Actor`](dealernet_domain::policy::Actor) behind a credential.
+
+pub mod actor;
+pub mod api_keys;
+pub mod password;
+pub mod roles;
+pub mod sessions;
+pub mod users;

@@ -1,0 +1,19 @@
+//! DealerNet's migrations, applied in order by [`Migrator`] at start and by `dealernet migrate`.
+//!
+//! Rules: one migration per file, named `mYYYYMMDD_NNNNNN_what.rs`; an applied migration is
+//! never edited — a change is a new migration. DDL is written once, in [`sql::Dialect`]
+//! placeholders, so SQLite and PostgreSQL get the same schema with their own types.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261123_000001_identity;
+pub mod sql;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261123_000001_identity::Migration)]
+    }
+}
