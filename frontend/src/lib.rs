@@ -1,1 +1,73 @@
+//! DealerNet's browser app: a Leptos client-side-rendered SPA over the `/api/v1` API.
+//!
+//! It shares `dealernet-domain` with the server, so the wire types and the validators are the same
+//! code on both sides. It never decides permissions itself: it hides what `/api/v1/me` says is not
+//! allowed, and the API enforces.
 
+pub mod api;
+pub mod components;
+pub mod i18n;
+pub mod pages;
+pub mod session;
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::components::{ParentRoute, Route, Router, Routes};
+use leptos_router::path;
+use wasm_bindgen::prelude::wasm_bindgen;
+
+use crate::components::{ConfirmHost, ToastHost};
+use crate::pages::{api_keys, audit, cabinet, home, login, orgs, profile, roles, shell, users};
+use crate::session::Session;
+
+#[wasm_bindgen(start)]
+pub fn start() {
+    console_error_panic_hook::set_once();
+    i18n::init();
+    if let Some(splash) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.get_element_by_id("splash"))
+    {
+        splash.remove();
+    }
+    leptos::mount::mount_to_body(App);
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    let session = Session::provide();
+    spawn_local(session.restore());
+    view! {
+        <Router>
+            <ToastHost/>
+            <ConfirmHost/>
+            <Routes fallback=|| view! { <pages::errors::NotFound/> }>
+                <Route path=path!("/login") view=login::LoginPage/>
+                <ParentRoute path=path!("") view=shell::Shell>
+                    <Route path=path!("") view=shell::Landing/>
+                    <ParentRoute path=path!("admin") view=shell::BackOffice>
+                        <Route path=path!("") view=home::AdminHome/>
+                        <Route path=path!("users") view=|| view! { <users::UsersPage base="/admin/users"/> }/>
+                        <Route path=path!("users/new") view=|| view! { <users::UserCreate base="/admin/users"/> }/>
+                        <Route path=path!("users/:id") view=|| view! { <users::UserEdit base="/admin/users"/> }/>
+                        <Route path=path!("roles") view=roles::RolesPage/>
+                        <Route path=path!("roles/:id") view=roles::RolePage/>
+                        <Route path=path!("orgs") view=|| view! { <orgs::OrgsPage base="/admin/orgs"/> }/>
+                        <Route path=path!("api-keys") view=api_keys::ApiKeysPage/>
+                        <Route path=path!("audit") view=audit::AuditPage/>
+                        <Route path=path!("*any") view=pages::errors::NotFound/>
+                    </ParentRoute>
+                    <Route path=path!("cabinet") view=cabinet::CabinetHome/>
+                    <Route path=path!("cabinet/network") view=|| view! { <orgs::OrgsPage base="/cabinet/network"/> }/>
+                    <Route path=path!("cabinet/team") view=|| view! { <users::UsersPage base="/cabinet/team"/> }/>
+                    <Route path=path!("cabinet/team/new") view=|| view! { <users::UserCreate base="/cabinet/team"/> }/>
+                    <Route path=path!("cabinet/team/:id") view=|| view! { <users::UserEdit base="/cabinet/team"/> }/>
+                    <Route path=path!("sales") view=cabinet::SalesHome/>
+                    <Route path=path!("profile") view=profile::ProfilePage/>
+                    <Route path=path!("no-access") view=pages::errors::NoAccess/>
+                    <Route path=path!("*any") view=pages::errors::NotFound/>
+                </ParentRoute>
+            </Routes>
+        </Router>
+    }
+}

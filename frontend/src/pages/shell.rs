@@ -1,0 +1,358 @@
+//! The signed-in layout: header with the user, role and organisation, navigation built from the
+//! user's effective permissions, a notifications slot, and the page outlet.
+
+use dealernet_domain::access::{Action, Resource};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::components::{A, Outlet, Redirect};
+use leptos_router::hooks::{use_location, use_navigate};
+
+use super::errors::NoAccess;
+use crate::i18n::{self, Lang, t};
+use crate::session::Session;
+
+/// Requires a session: shows a splash while restoring, sends strangers to the login page (with
+/// the page they asked for), and lays out the app around the current page.
+#[component]
+pub fn Shell() -> impl IntoView {
+    let session = Session::get();
+    let location = use_location();
+    move || {
+        if !session.ready.get() {
+            return view! { <div class="splash" aria-busy="true"><div class="spinner"></div></div> }
+                .into_any();
+        }
+        if session.me.with(Option::is_none) {
+            let here = format!(
+                "{}{}",
+                location.pathname.get_untracked(),
+                location.search.get_untracked()
+            );
+            let target = if here == "/" || here.is_empty() {
+                "/login".to_string()
+            } else {
+                format!("/login?redirect={}", js_sys::encode_uri_component(&here))
+            };
+            return view! { <Redirect path=target/> }.into_any();
+        }
+        view! { <Layout/> }.into_any()
+    }
+}
+
+#[component]
+fn Layout() -> impl IntoView {
+    let nav_open = RwSignal::new(false);
+    let location = use_location();
+    // Close the phone menu on navigation.
+    Effect::new(move |_| {
+        location.pathname.track();
+        nav_open.set(false);
+    });
+    view! {
+        <div class="app" class:nav-open=move || nav_open.get()>
+            <aside class="sidebar">
+                <A href="/" attr:class="brand">
+                    <span class="brand-mark" aria-hidden="true">"◆"</span>
+                    <span>"DealerNet"</span>
+                </A>
+                <Nav/>
+            </aside>
+            <div class="main">
+                <header class="topbar">
+                    <button
+                        type="button"
+                        class="icon-btn menu-toggle"
+                        aria-label=t("nav.menu")
+                        on:click=move |_| nav_open.update(|o| *o = !*o)
+                    >
+                        "☰"
+                    </button>
+                    <div class="topbar-spacer"></div>
+                    <Notifications/>
+                    <LangSwitch/>
+                    <UserMenu/>
+                </header>
+                <main class="content" id="content">
+                    <Outlet/>
+                </main>
+            </div>
+            <div class="nav-scrim" on:click=move |_| nav_open.set(false)></div>
+        </div>
+    }
+}
+
+struct NavItem {
+    href: &'static str,
+    label: &'static str,
+    icon: &'static str,
+    show: bool,
+}
+
+/// The navigation, built from `/me`: back office sections for back-office roles, the dealer
+/// cabinet for everyone else, the sales portal entry for sellers.
+#[component]
+fn Nav() -> impl IntoView {
+    let session = Session::get();
+    move || {
+        let back_office = session.back_office();
+        let can = |r, a| session.can(r, a);
+        let seller = session
+            .me
+            .with(|m| m.as_ref().is_some_and(|m| m.seller_code.is_some()))
+            || can(Resource::SalesOrders, Action::Create) && !back_office;
+        let sections: Vec<(&'static str, Vec<NavItem>)> = if back_office {
+            vec![
+                (
+                    "nav.section.overview",
+                    vec![NavItem {
+                        href: "/admin",
+                        label: "nav.dashboard",
+                        icon: "▦",
+                        show: true,
+                    }],
+                ),
+                (
+                    "nav.section.admin",
+                    vec![
+                        NavItem {
+                            href: "/admin/users",
+                            label: "nav.users",
+                            icon: "👤",
+                            show: can(Resource::Users, Action::View),
+                        },
+                        NavItem {
+                            href: "/admin/roles",
+                            label: "nav.roles",
+                            icon: "🛡",
+                            show: can(Resource::Roles, Action::View),
+                        },
+                        NavItem {
+                            href: "/admin/orgs",
+                            label: "nav.orgs",
+                            icon: "🏢",
+                            show: can(Resource::Orgs, Action::View),
+                        },
+                        NavItem {
+                            href: "/admin/api-keys",
+                            label: "nav.api_keys",
+                            icon: "🔑",
+                            show: can(Resource::ApiKeys, Action::View),
+                        },
+                        NavItem {
+                            href: "/admin/audit",
+                            label: "nav.audit",
+                            icon: "📜",
+                            show: can(Resource::Audit, Action::View),
+                        },
+                    ],
+                ),
+            ]
+        } else {
+            vec![(
+                "nav.section.cabinet",
+                vec![
+                    NavItem {
+                        href: "/cabinet",
+                        label: "nav.cabinet",
+                        icon: "▦",
+                        show: true,
+                    },
+                    NavItem {
+                        href: "/cabinet/network",
+                        label: "nav.network",
+                        icon: "🏢",
+                        show: can(Resource::Orgs, Action::View),
+                    },
+                    NavItem {
+                        href: "/cabinet/team",
+                        label: "nav.team",
+                        icon: "👥",
+                        show: can(Resource::Users, Action::View),
+                    },
+                    NavItem {
+                        href: "/sales",
+                        label: "nav.sales",
+                        icon: "🛒",
+                        show: seller,
+                    },
+                ],
+            )]
+        };
+        let sections = sections
+            .into_iter()
+            .filter_map(|(title, items)| {
+                let items: Vec<_> = items.into_iter().filter(|i| i.show).collect();
+                (!items.is_empty()).then(|| {
+                    view! {
+                        <div class="nav-section">
+                            <div class="nav-title">{t(title)}</div>
+                            {items
+                                .into_iter()
+                                .map(|i| {
+                                    view! {
+                                        <A href=i.href exact=true attr:class="nav-link">
+                                            <span class="nav-icon" aria-hidden="true">{i.icon}</span>
+                                            <span>{t(i.label)}</span>
+                                        </A>
+                                    }
+                                })
+                                .collect_view()}
+                        </div>
+                    }
+                })
+            })
+            .collect_view();
+        view! {
+            <nav class="nav" aria-label=t("nav.main") data-testid="main-nav">
+                {sections}
+                <div class="nav-section">
+                    <div class="nav-title">{t("nav.section.me")}</div>
+                    <A href="/profile" attr:class="nav-link">
+                        <span class="nav-icon" aria-hidden="true">"⚙"</span>
+                        <span>{t("nav.profile")}</span>
+                    </A>
+                </div>
+            </nav>
+        }
+    }
+}
+
+/// The notifications slot: modules push here (CRM reminders, assignment offers).
+#[component]
+fn Notifications() -> impl IntoView {
+    let open = RwSignal::new(false);
+    view! {
+        <div class="notif">
+            <button
+                type="button"
+                class="icon-btn"
+                aria-label=t("notif.title")
+                aria-expanded=move || open.get().to_string()
+                on:click=move |_| open.update(|o| *o = !*o)
+            >
+                "🔔"
+            </button>
+            <div class="menu menu-right" class:open=move || open.get()>
+                <div class="menu-head">{t("notif.title")}</div>
+                <p class="muted small pad">{t("notif.none")}</p>
+            </div>
+        </div>
+    }
+}
+
+#[component]
+fn LangSwitch() -> impl IntoView {
+    let current = i18n::lang();
+    let other = match current {
+        Lang::En => Lang::Ru,
+        Lang::Ru => Lang::En,
+    };
+    view! {
+        <button
+            type="button"
+            class="btn btn-small btn-ghost lang"
+            title=t("lang.switch")
+            on:click=move |_| i18n::switch(other)
+        >
+            {match other {
+                Lang::En => "EN",
+                Lang::Ru => "RU",
+            }}
+        </button>
+    }
+}
+
+#[component]
+fn UserMenu() -> impl IntoView {
+    let session = Session::get();
+    let navigate = use_navigate();
+    let open = RwSignal::new(false);
+    let logout = move |_| {
+        let navigate = navigate.clone();
+        spawn_local(async move {
+            session.logout().await;
+            navigate("/login", Default::default());
+        });
+    };
+    move || {
+        let Some(me) = session.me.get() else {
+            return ().into_any();
+        };
+        let roles = me
+            .roles
+            .iter()
+            .map(|r| r.name.clone())
+            .collect::<Vec<_>>()
+            .join(", ");
+        let initials: String = me
+            .name
+            .split_whitespace()
+            .filter_map(|w| w.chars().next())
+            .take(2)
+            .collect();
+        let logout = logout.clone();
+        view! {
+            <div class="user-menu">
+                <button
+                    type="button"
+                    class="user-chip"
+                    data-testid="user-chip"
+                    aria-expanded=move || open.get().to_string()
+                    on:click=move |_| open.update(|o| *o = !*o)
+                >
+                    <span class="avatar" aria-hidden="true">{initials}</span>
+                    <span class="user-text">
+                        <span class="user-name">{me.name.clone()}</span>
+                        <span class="user-sub">{format!("{roles} · {}", me.org_name)}</span>
+                    </span>
+                </button>
+                <div class="menu menu-right" class:open=move || open.get()>
+                    <div class="menu-head">
+                        <div>{me.email.clone()}</div>
+                        <div class="muted small">{format!("{} {}", t("user.level"), me.access_level)}</div>
+                    </div>
+                    <A href="/profile" attr:class="menu-item" on:click=move |_| open.set(false)>
+                        {t("nav.profile")}
+                    </A>
+                    <button type="button" class="menu-item" data-testid="logout" on:click=logout>
+                        {t("auth.logout")}
+                    </button>
+                </div>
+            </div>
+        }
+        .into_any()
+    }
+}
+
+/// `/`: the user's home.
+#[component]
+pub fn Landing() -> impl IntoView {
+    let session = Session::get();
+    view! { <Redirect path=session.home()/> }
+}
+
+/// Everything under `/admin`: back-office roles only; anyone else gets the no-access page.
+#[component]
+pub fn BackOffice() -> impl IntoView {
+    let session = Session::get();
+    move || {
+        if session.back_office() {
+            view! { <Outlet/> }.into_any()
+        } else {
+            view! { <NoAccess/> }.into_any()
+        }
+    }
+}
+
+/// Renders its children only when `/me` grants the action; otherwise the no-access page.
+#[component]
+pub fn Require(resource: Resource, action: Action, children: ChildrenFn) -> impl IntoView {
+    let session = Session::get();
+    move || {
+        if session.can(resource, action) {
+            children().into_any()
+        } else {
+            view! { <NoAccess/> }.into_any()
+        }
+    }
+}
