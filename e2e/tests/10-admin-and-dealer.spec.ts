@@ -41,7 +41,7 @@ test('an administrator creates a dealer node and its administrator', async ({ pa
   await form.locator('input[name=email]').fill('not-an-email');
   await form.locator('input[name=password]').fill('short');
   await form.getByRole('button', { name: 'Create user' }).click();
-  await expect(form.locator('[data-field=name] .field-error')).toHaveText('must not be blank');
+  await expect(form.locator('[data-field=name] .field-error')).toHaveText('must be 1 to 200 characters long');
   await expect(form.locator('[data-field=email] .field-error')).not.toBeEmpty();
   await expect(form.locator('[data-field=password] .field-error')).toHaveText('must be 10 to 128 characters long');
   await expect(form.locator('[data-field=email] input')).toHaveAttribute('aria-invalid', 'true');
@@ -66,6 +66,8 @@ test('an administrator creates a dealer node and its administrator', async ({ pa
   await expect(row).toBeVisible();
   await expect(row).toContainText('Dealer administrator');
   await page.getByTestId('users').locator('tbody tr').nth(2).waitFor();
+  for (const close of await page.locator('.toast button').all()) await close.click();
+  await expect(page.locator('.toast')).toHaveCount(0);
   await page.screenshot({ path: '../docs/screenshots/users.png' });
 
   await logout(page);

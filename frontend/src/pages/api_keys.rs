@@ -188,9 +188,14 @@ fn CreateKeyDialog(
 #[component]
 fn SecretDialog(created: RwSignal<Option<CreatedApiKey>>) -> impl IntoView {
     let open = RwSignal::new(false);
-    Effect::new(move |_| open.set(created.with(Option::is_some)));
     Effect::new(move |_| {
-        if !open.get() {
+        let want = created.with(Option::is_some);
+        if open.get_untracked() != want {
+            open.set(want);
+        }
+    });
+    Effect::new(move |_| {
+        if !open.get() && created.with_untracked(Option::is_some) {
             created.set(None);
         }
     });

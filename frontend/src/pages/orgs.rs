@@ -258,9 +258,14 @@ fn TreeNode(node: OrgNode, open: bool) -> impl IntoView {
 fn AddChildDialog() -> impl IntoView {
     let ctx = expect_context::<TreeCtx>();
     let open = RwSignal::new(false);
-    Effect::new(move |_| open.set(ctx.add_under.with(Option::is_some)));
     Effect::new(move |_| {
-        if !open.get() {
+        let want = ctx.add_under.with(Option::is_some);
+        if open.get_untracked() != want {
+            open.set(want);
+        }
+    });
+    Effect::new(move |_| {
+        if !open.get() && ctx.add_under.with_untracked(Option::is_some) {
             ctx.add_under.set(None);
         }
     });
@@ -362,7 +367,7 @@ fn EditDialog() -> impl IntoView {
         }
     });
     Effect::new(move |_| {
-        if !open.get() {
+        if !open.get() && ctx.edit.with_untracked(Option::is_some) {
             ctx.edit.set(None);
         }
     });
@@ -436,9 +441,14 @@ fn EditDialog() -> impl IntoView {
 fn HistoryDialog() -> impl IntoView {
     let ctx = expect_context::<TreeCtx>();
     let open = RwSignal::new(false);
-    Effect::new(move |_| open.set(ctx.history.with(Option::is_some)));
     Effect::new(move |_| {
-        if !open.get() {
+        let want = ctx.history.with(Option::is_some);
+        if open.get_untracked() != want {
+            open.set(want);
+        }
+    });
+    Effect::new(move |_| {
+        if !open.get() && ctx.history.with_untracked(Option::is_some) {
             ctx.history.set(None);
         }
     });

@@ -117,31 +117,31 @@ fn Nav() -> impl IntoView {
                         NavItem {
                             href: "/admin/users",
                             label: "nav.users",
-                            icon: "👤",
+                            icon: "◎",
                             show: can(Resource::Users, Action::View),
                         },
                         NavItem {
                             href: "/admin/roles",
                             label: "nav.roles",
-                            icon: "🛡",
+                            icon: "◈",
                             show: can(Resource::Roles, Action::View),
                         },
                         NavItem {
                             href: "/admin/orgs",
                             label: "nav.orgs",
-                            icon: "🏢",
+                            icon: "▤",
                             show: can(Resource::Orgs, Action::View),
                         },
                         NavItem {
                             href: "/admin/api-keys",
                             label: "nav.api_keys",
-                            icon: "🔑",
+                            icon: "◇",
                             show: can(Resource::ApiKeys, Action::View),
                         },
                         NavItem {
                             href: "/admin/audit",
                             label: "nav.audit",
-                            icon: "📜",
+                            icon: "▥",
                             show: can(Resource::Audit, Action::View),
                         },
                     ],
@@ -160,19 +160,19 @@ fn Nav() -> impl IntoView {
                     NavItem {
                         href: "/cabinet/network",
                         label: "nav.network",
-                        icon: "🏢",
+                        icon: "▤",
                         show: can(Resource::Orgs, Action::View),
                     },
                     NavItem {
                         href: "/cabinet/team",
                         label: "nav.team",
-                        icon: "👥",
+                        icon: "◎",
                         show: can(Resource::Users, Action::View),
                     },
                     NavItem {
                         href: "/sales",
                         label: "nav.sales",
-                        icon: "🛒",
+                        icon: "◐",
                         show: seller,
                     },
                 ],
@@ -230,7 +230,10 @@ fn Notifications() -> impl IntoView {
                 aria-expanded=move || open.get().to_string()
                 on:click=move |_| open.update(|o| *o = !*o)
             >
-                "🔔"
+                <svg width="18" height="18" viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true">
+                    <path d="M18 8a6 6 0 0 0-12 0c0 7-3 9-3 9h18s-3-2-3-9"></path>
+                    <path d="M13.7 21a2 2 0 0 1-3.4 0"></path>
+                </svg>
             </button>
             <div class="menu menu-right" class:open=move || open.get()>
                 <div class="menu-head">{t("notif.title")}</div>

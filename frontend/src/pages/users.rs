@@ -349,13 +349,10 @@ fn UserCreateForm(base: &'static str) -> impl IntoView {
     let busy = RwSignal::new(false);
     let level_locked = session.read_only(Resource::Users, "access_level");
 
-    // The access level follows the highest role chosen, unless set by hand.
-    let level_touched = RwSignal::new(false);
+    // The access level follows the highest role chosen, unless the user picked another by hand.
+    let auto_level = StoredValue::new(String::new());
     Effect::new(move |_| {
         let ids = chosen.get();
-        if level_touched.get_untracked() && !level_locked {
-            return;
-        }
         let top = roles
             .get()
             .unwrap_or_default()
@@ -363,15 +360,15 @@ fn UserCreateForm(base: &'static str) -> impl IntoView {
             .filter(|r| ids.contains(&r.id))
             .map(|r| r.level)
             .max()
-            .unwrap_or(1);
-        level.set(top.to_string());
-    });
-    Effect::new(move |prev: Option<String>| {
-        let v = level.get();
-        if prev.is_some_and(|p| p != v && !p.is_empty()) {
-            level_touched.set(true);
+            .unwrap_or(1)
+            .to_string();
+        let current = level.get_untracked();
+        if level_locked || current.is_empty() || current == auto_level.get_value() {
+            auto_level.set_value(top.clone());
+            if current != top {
+                level.set(top);
+            }
         }
-        v
     });
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
