@@ -55,7 +55,19 @@ fn Layout() -> impl IntoView {
                     <span class="brand-mark" aria-hidden="true">"◆"</span>
                     <span>"DealerNet"</span>
                 </A>
-                <Nav/>
+                // On a phone the menu closes once a page is chosen.
+                <div on:click=move |ev| {
+                    let on_link = ev
+                        .target()
+                        .and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(t).ok())
+                        .and_then(|el| el.closest("a").ok().flatten())
+                        .is_some();
+                    if on_link {
+                        nav_open.set(false);
+                    }
+                }>
+                    <Nav/>
+                </div>
             </aside>
             <div class="main">
                 <header class="topbar">
