@@ -64,6 +64,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("cabinet/team/:id") view=|| view! { <users::UserEdit base="/cabinet/team"/> }/>
                     <Route path=path!("sales") view=cabinet::SalesHome/>
                     <Route path=path!("profile") view=profile::ProfilePage/>
+                    <Route path=path!("reminders") view=pages::reminders::MyRemindersPage/>
                     <Route path=path!("no-access") view=pages::errors::NoAccess/>
                     <Route path=path!("*any") view=pages::errors::NotFound/>
                 </ParentRoute>

@@ -7,6 +7,8 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20261123_000001_identity;
+mod m20261123_000002_user_list_indexes;
+mod m20261123_000020_notifications;
 pub mod sql;
 
 pub struct Migrator;
@@ -14,6 +16,10 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261123_000001_identity::Migration)]
+        vec![
+            Box::new(m20261123_000001_identity::Migration),
+            Box::new(m20261123_000002_user_list_indexes::Migration),
+            Box::new(m20261123_000020_notifications::Migration),
+        ]
     }
 }

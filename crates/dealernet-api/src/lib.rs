@@ -12,6 +12,7 @@ pub mod error;
 pub mod extract;
 pub mod metrics;
 pub mod middleware;
+pub mod notify;
 pub mod openapi;
 pub mod routes;
 pub mod settings;

@@ -30,6 +30,8 @@ use utoipa_actix_web::{AppExt, scope};
         (name = "orgs", description = "The organisation tree"),
         (name = "api_keys", description = "API keys for integrations"),
         (name = "audit", description = "Change history"),
+        (name = "reminders", description = "Reminders: personal or on a record, with repeat"),
+        (name = "notifications", description = "Notifications, preferences, watches and the live stream"),
         (name = "health", description = "Liveness and readiness"),
     )
 )]

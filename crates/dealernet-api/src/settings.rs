@@ -49,6 +49,20 @@ pub struct Settings {
     pub workers: usize,
     /// Name of the operator root node created on first start.
     pub operator_name: String,
+    /// Reminders, notifications and e-mail (see `crate::notify`).
+    pub scheduler_enabled: bool,
+    /// How often the scheduler looks for due reminders and queued e-mails, in milliseconds.
+    pub scheduler_tick_ms: u64,
+    /// How often each instance looks for new notifications to push live, in milliseconds.
+    pub push_poll_ms: u64,
+    /// Seconds between heartbeats (and session checks) on the live notification stream.
+    pub stream_heartbeat_secs: u64,
+    /// SMTP server for e-mail notifications (plain SMTP, e.g. a local relay); empty: none sent.
+    pub smtp_host: String,
+    pub smtp_port: u16,
+    pub smtp_from: String,
+    /// Public address of the web app, put before the links in e-mails.
+    pub public_url: String,
 }
 
 impl Default for Settings {
@@ -73,6 +87,14 @@ impl Default for Settings {
             trust_forwarded_for: false,
             workers: 0,
             operator_name: "Operator".into(),
+            scheduler_enabled: true,
+            scheduler_tick_ms: 1000,
+            push_poll_ms: 500,
+            stream_heartbeat_secs: 15,
+            smtp_host: String::new(),
+            smtp_port: 25,
+            smtp_from: "DealerNet <noreply@dealernet.local>".into(),
+            public_url: String::new(),
         }
     }
 }

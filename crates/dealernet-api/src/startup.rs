@@ -27,6 +27,7 @@ pub struct Application {
     port: u16,
     server: Server,
     db: DatabaseConnection,
+    workers: Option<crate::notify::Workers>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -113,21 +114,24 @@ impl Application {
             jwt: Arc::new(jwt),
             metrics: Arc::new(metrics),
             roles: Arc::new(Default::default()),
+            push: Arc::new(Default::default()),
         };
-        let workers = state.settings.workers;
+        let workers = crate::notify::start(conn.clone(), &state.settings, state.push.clone());
+        let http_workers = state.settings.workers;
         let data = web::Data::new(state);
         let mut server = HttpServer::new(move || app(data.clone()))
             .listen(listener)
             .map_err(|e| StartError::Other(e.to_string()))?
             .shutdown_timeout(10);
-        if workers > 0 {
-            server = server.workers(workers);
+        if http_workers > 0 {
+            server = server.workers(http_workers);
         }
         spawn_housekeeping(conn.clone());
         Ok(Application {
             port,
             server: server.run(),
             db: conn,
+            workers: Some(workers),
         })
     }
 
@@ -139,8 +143,17 @@ impl Application {
         &self.db
     }
 
-    pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+    /// Stops the background workers (scheduler, mailer, push poller); the server keeps serving.
+    pub async fn stop_workers(&mut self) {
+        if let Some(w) = self.workers.take() {
+            w.stop().await;
+        }
+    }
+
+    pub async fn run_until_stopped(mut self) -> std::io::Result<()> {
+        let res = (&mut self.server).await;
+        self.stop_workers().await;
+        res
     }
 }
 

@@ -17,4 +17,5 @@ pub struct AppState {
     pub throttle: Arc<LoginThrottle>,
     pub metrics: Arc<Metrics>,
     pub roles: Arc<RoleCache>,
+    pub push: Arc<crate::notify::PushHub>,
 }

@@ -241,5 +241,6 @@ pub async fn seed(db: &DatabaseConnection) -> Result<()> {
         )
         .await?;
     }
+    crate::notifications::reminders::seed_notifications(db, ctx).await?;
     Ok(())
 }

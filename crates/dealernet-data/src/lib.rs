@@ -16,6 +16,7 @@ pub mod error;
 pub mod fixtures;
 pub mod idempotency;
 pub mod identity;
+pub mod notifications;
 pub mod orgs;
 pub mod redact;
 pub mod scope;

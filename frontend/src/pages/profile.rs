@@ -24,6 +24,7 @@ pub fn ProfilePage() -> impl IntoView {
                     <Details me=me/>
                     <PasswordForm/>
                     <Sessions/>
+                    <crate::pages::notifications::NotificationPreferences/>
                 </div>
             }
         })

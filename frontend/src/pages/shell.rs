@@ -80,11 +80,12 @@ fn Layout() -> impl IntoView {
                         "☰"
                     </button>
                     <div class="topbar-spacer"></div>
-                    <Notifications/>
+                    <crate::pages::notifications::NotificationBell/>
                     <LangSwitch/>
                     <UserMenu/>
                 </header>
                 <main class="content" id="content">
+                    <crate::pages::reminders::TodayBanner/>
                     <Outlet/>
                 </main>
             </div>
@@ -223,35 +224,13 @@ fn Nav() -> impl IntoView {
                         <span class="nav-icon" aria-hidden="true">"⚙"</span>
                         <span>{t("nav.profile")}</span>
                     </A>
+                    <A href="/reminders" attr:class="nav-link">
+                        <span class="nav-icon" aria-hidden="true">"◷"</span>
+                        <span>{t("notify.nav")}</span>
+                    </A>
                 </div>
             </nav>
         }
-    }
-}
-
-/// The notifications slot: modules push here (CRM reminders, assignment offers).
-#[component]
-fn Notifications() -> impl IntoView {
-    let open = RwSignal::new(false);
-    view! {
-        <div class="notif">
-            <button
-                type="button"
-                class="icon-btn"
-                aria-label=t("notif.title")
-                aria-expanded=move || open.get().to_string()
-                on:click=move |_| open.update(|o| *o = !*o)
-            >
-                <svg width="18" height="18" viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true">
-                    <path d="M18 8a6 6 0 0 0-12 0c0 7-3 9-3 9h18s-3-2-3-9"></path>
-                    <path d="M13.7 21a2 2 0 0 1-3.4 0"></path>
-                </svg>
-            </button>
-            <div class="menu menu-right" class:open=move || open.get()>
-                <div class="menu-head">{t("notif.title")}</div>
-                <p class="muted small pad">{t("notif.none")}</p>
-            </div>
-        </div>
     }
 }
 

@@ -199,6 +199,7 @@ fn UsersList(base: &'static str) -> impl IntoView {
                             </button>
                         }
                     })}
+                    <crate::pages::reminders::RemindButton target_kind=dealernet_domain::reminders::TargetKind::User target_id=u.id label=u.name.clone().unwrap_or_else(|| format!("#{}", u.id))/>
                 </div>
             }
         })

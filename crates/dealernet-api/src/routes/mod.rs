@@ -13,7 +13,9 @@ pub mod audit;
 pub mod auth;
 pub mod health;
 pub mod me;
+pub mod notifications;
 pub mod orgs;
+pub mod reminders;
 pub mod roles;
 pub mod users;
 
@@ -46,7 +48,25 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(api_keys::list)
         .service(api_keys::create)
         .service(api_keys::revoke)
-        .service(audit::list);
+        .service(audit::list)
+        .service(reminders::list)
+        .service(reminders::today)
+        .service(reminders::create)
+        .service(reminders::get)
+        .service(reminders::update)
+        .service(reminders::done)
+        .service(reminders::remove)
+        .service(notifications::list)
+        .service(notifications::unread_count)
+        .service(notifications::mark_all_read)
+        .service(notifications::mark_read)
+        .service(notifications::get_preferences)
+        .service(notifications::put_preferences)
+        .service(notifications::stream_ticket)
+        .service(notifications::stream)
+        .service(notifications::list_watches)
+        .service(notifications::watch)
+        .service(notifications::unwatch);
 }
 
 /// 200 with the record and its ETag.

@@ -24,6 +24,8 @@ pub struct TestApp {
     pub http: reqwest::Client,
     pub admin_id: i64,
     pub root_org: i64,
+    /// The database this app runs on, for starting more instances on it.
+    pub database_url: String,
     database: Db,
 }
 
@@ -77,8 +79,13 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_with(Options::default()).await
 }
 
-#[allow(clippy::expect_used)]
 pub async fn spawn_app_with(opts: Options) -> TestApp {
+    spawn_app_tweaked(opts, |_| {}).await
+}
+
+/// Like [`spawn_app_with`], with last changes to the settings (scheduler ticks, SMTP sink…).
+#[allow(clippy::expect_used)]
+pub async fn spawn_app_tweaked(opts: Options, tweak: impl Fn(&mut Settings)) -> TestApp {
     let unique = uuid::Uuid::new_v4().simple().to_string();
     let (url, database) = match std::env::var("DEALERNET_TEST_DATABASE_URL") {
         Ok(base) if base.starts_with("postgres") => {
@@ -108,8 +115,8 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
             )
         }
     };
-    let settings = Settings {
-        database_url: url,
+    let mut settings = Settings {
+        database_url: url.clone(),
         bind: "127.0.0.1:0".into(),
         jwt_secret: Some(SecretString::from(JWT_SECRET)),
         web_dir: PathBuf::from("/nonexistent-web-dir"),
@@ -120,6 +127,7 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
         body_limit_bytes: 256 * 1024,
         ..Settings::default()
     };
+    tweak(&mut settings);
     let app = Application::build(settings)
         .await
         .expect("build the application");
@@ -139,6 +147,7 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
         http: reqwest::Client::new(),
         admin_id,
         root_org,
+        database_url: url,
         database,
     }
 }

@@ -12,8 +12,8 @@ use dealernet_domain::role::RoleSummary;
 use dealernet_domain::user::{CreateUser, UpdateUser, User, UserStatus};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
-    DatabaseConnection, EntityTrait, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-    TransactionTrait,
+    DatabaseConnection, DbBackend, EntityTrait, FromQueryResult, Order, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Statement, TransactionTrait,
 };
 
 use crate::audit::{self, Change};
@@ -125,6 +125,41 @@ async fn role_models_of<C: ConnectionTrait>(
     Ok(out)
 }
 
+/// Role summaries of many users (only the columns a summary shows), highest level first.
+async fn role_summaries_of<C: ConnectionTrait>(
+    conn: &C,
+    user_ids: &[i64],
+) -> Result<HashMap<i64, Vec<RoleSummary>>> {
+    let mut out: HashMap<i64, Vec<RoleSummary>> = HashMap::new();
+    if user_ids.is_empty() {
+        return Ok(out);
+    }
+    let rows: Vec<(i64, i64, String, String, i16)> = user_role::Entity::find()
+        .select_only()
+        .column(user_role::Column::UserId)
+        .column(role::Column::Id)
+        .column(role::Column::Code)
+        .column(role::Column::Name)
+        .column(role::Column::Level)
+        .inner_join(role::Entity)
+        .filter(user_role::Column::UserId.is_in(user_ids.to_vec()))
+        .into_tuple()
+        .all(conn)
+        .await?;
+    for (user_id, id, code, name, level) in rows {
+        out.entry(user_id).or_default().push(RoleSummary {
+            id,
+            code,
+            name,
+            level,
+        });
+    }
+    for v in out.values_mut() {
+        v.sort_by(|a, b| b.level.cmp(&a.level).then(a.code.cmp(&b.code)));
+    }
+    Ok(out)
+}
+
 /// Roles of one user, highest level first.
 pub async fn roles_of<C: ConnectionTrait>(conn: &C, user_id: i64) -> Result<Vec<role::Model>> {
     Ok(role_models_of(conn, &[user_id])
@@ -168,15 +203,45 @@ fn snapshot(m: &user::Model, role_ids: &[i64]) -> serde_json::Value {
     })
 }
 
+/// One user as the actor may see it. This is the hottest read of the API, so the user, its node
+/// and its roles come back in a single round trip.
 pub async fn get(db: &DatabaseConnection, actor: &Actor, id: i64) -> Result<User> {
-    let l = load_visible(db, actor, id, Action::View).await?;
-    let roles = roles_of(db, id).await?;
-    Ok(to_wire(
-        actor,
-        l.user,
-        Some(l.org.name),
-        roles.iter().map(roles::summary).collect(),
-    ))
+    let backend = db.get_database_backend();
+    let p = match backend {
+        DbBackend::Postgres => "$1",
+        _ => "?",
+    };
+    let sql = format!(
+        "SELECT u.*, o.name AS org_name, o.path AS org_path, \
+                r.id AS role_id, r.code AS role_code, r.name AS role_name, r.level AS role_level \
+         FROM users u \
+         JOIN org_nodes o ON o.id = u.org_id \
+         LEFT JOIN user_roles ur ON ur.user_id = u.id \
+         LEFT JOIN roles r ON r.id = ur.role_id \
+         WHERE u.id = {p}"
+    );
+    let rows = db
+        .query_all_raw(Statement::from_sql_and_values(backend, sql, [id.into()]))
+        .await?;
+    let first = rows.first().ok_or(ServiceError::NotFound)?;
+    let user = user::Model::from_query_result(first, "")?;
+    let path: String = first.try_get("", "org_path")?;
+    let path = OrgPath::parse(&path).map_err(|e| ServiceError::Internal(e.to_string()))?;
+    actor.authorize(Resource::Users, Action::View, record_ref(&path, &user))?;
+    let org_name: String = first.try_get("", "org_name")?;
+    let mut summaries = Vec::with_capacity(rows.len());
+    for row in &rows {
+        if let Some(role_id) = row.try_get::<Option<i64>>("", "role_id")? {
+            summaries.push(RoleSummary {
+                id: role_id,
+                code: row.try_get("", "role_code")?,
+                name: row.try_get("", "role_name")?,
+                level: row.try_get("", "role_level")?,
+            });
+        }
+    }
+    summaries.sort_by(|a, b| b.level.cmp(&a.level).then(a.code.cmp(&b.code)));
+    Ok(to_wire(actor, user, Some(org_name), summaries))
 }
 
 pub async fn list(
@@ -259,7 +324,7 @@ pub async fn list(
         .all(db)
         .await?;
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-    let mut role_map = role_models_of(db, &ids).await?;
+    let mut role_map = role_summaries_of(db, &ids).await?;
     let mut org_ids: Vec<i64> = rows.iter().map(|r| r.org_id).collect();
     org_ids.sort_unstable();
     org_ids.dedup();
@@ -275,12 +340,7 @@ pub async fn list(
         .map(|m| {
             let roles = role_map.remove(&m.id).unwrap_or_default();
             let org_name = org_names.get(&m.org_id).cloned();
-            to_wire(
-                actor,
-                m,
-                org_name,
-                roles.iter().map(roles::summary).collect(),
-            )
+            to_wire(actor, m, org_name, roles)
         })
         .collect();
     Ok(Page { items, total })
