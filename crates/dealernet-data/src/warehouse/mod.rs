@@ -14,6 +14,7 @@
 //! writer at a time.
 
 pub mod catalogue;
+pub mod demo;
 mod entity;
 pub mod ledger;
 pub mod locations;
