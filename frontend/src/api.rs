@@ -364,3 +364,36 @@ fn idempotency_key() -> String {
     let b = js_sys::Date::now() as u64;
     format!("web-{b:x}-{a:x}")
 }
+
+/// POST a file's bytes as `content_type` (warehouse receiving imports) with query parameters.
+pub async fn post_file<T: DeserializeOwned>(
+    path: &str,
+    query: &[(String, String)],
+    content_type: &str,
+    bytes: Vec<u8>,
+) -> ApiResult<T> {
+    let send = || async {
+        let mut req = RequestBuilder::new(path)
+            .method(Method::POST)
+            .header("accept", "application/json")
+            .header("content-type", content_type)
+            .header("idempotency-key", &idempotency_key());
+        if !query.is_empty() {
+            req = req.query(query.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        }
+        if let Some(token) = ACCESS.with(|a| a.borrow().clone()) {
+            req = req.header("authorization", &format!("Bearer {token}"));
+        }
+        req.body(js_sys::Uint8Array::from(bytes.as_slice()))
+            .map_err(network)?
+            .send()
+            .await
+            .map_err(network)
+    };
+    let mut res = send().await?;
+    if res.status() == 401 && stored_refresh_token().is_some() {
+        refresh().await?;
+        res = send().await?;
+    }
+    decode(check(res).await?).await
+}

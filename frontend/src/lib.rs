@@ -55,6 +55,13 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("orgs") view=|| view! { <orgs::OrgsPage base="/admin/orgs"/> }/>
                         <Route path=path!("api-keys") view=api_keys::ApiKeysPage/>
                         <Route path=path!("audit") view=audit::AuditPage/>
+                        <Route path=path!("warehouse") view=|| view! { <pages::warehouse::StockPage base="/admin/warehouse"/> }/>
+                        <Route path=path!("warehouse/serial/:serial") view=|| view! { <pages::warehouse::SerialPage base="/admin/warehouse"/> }/>
+                        <Route path=path!("warehouse/orders") view=|| view! { <pages::warehouse::OrdersPage base="/admin/warehouse"/> }/>
+                        <Route path=path!("warehouse/orders/:id") view=|| view! { <pages::warehouse::OrderPage base="/admin/warehouse"/> }/>
+                        <Route path=path!("warehouse/receiving") view=pages::warehouse::ReceivingPage/>
+                        <Route path=path!("warehouse/repairs") view=|| view! { <pages::warehouse::RepairPage base="/admin/warehouse"/> }/>
+                        <Route path=path!("warehouse/obligations") view=pages::warehouse::ObligationsPage/>
                         <Route path=path!("*any") view=pages::errors::NotFound/>
                     </ParentRoute>
                     <Route path=path!("cabinet") view=cabinet::CabinetHome/>
@@ -63,6 +70,12 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("cabinet/team/new") view=|| view! { <users::UserCreate base="/cabinet/team"/> }/>
                     <Route path=path!("cabinet/team/:id") view=|| view! { <users::UserEdit base="/cabinet/team"/> }/>
                     <Route path=path!("sales") view=cabinet::SalesHome/>
+                    <Route path=path!("cabinet/warehouse") view=|| view! { <pages::warehouse::StockPage base="/cabinet/warehouse"/> }/>
+                    <Route path=path!("cabinet/warehouse/serial/:serial") view=|| view! { <pages::warehouse::SerialPage base="/cabinet/warehouse"/> }/>
+                    <Route path=path!("cabinet/warehouse/orders") view=|| view! { <pages::warehouse::OrdersPage base="/cabinet/warehouse"/> }/>
+                    <Route path=path!("cabinet/warehouse/orders/:id") view=|| view! { <pages::warehouse::OrderPage base="/cabinet/warehouse"/> }/>
+                    <Route path=path!("cabinet/warehouse/repairs") view=|| view! { <pages::warehouse::RepairPage base="/cabinet/warehouse"/> }/>
+                    <Route path=path!("cabinet/warehouse/obligations") view=pages::warehouse::ObligationsPage/>
                     <Route path=path!("profile") view=profile::ProfilePage/>
                     <Route path=path!("reminders") view=pages::reminders::MyRemindersPage/>
                     <Route path=path!("no-access") view=pages::errors::NoAccess/>

@@ -33,6 +33,7 @@ use utoipa_actix_web::{AppExt, scope};
         (name = "reminders", description = "Reminders: personal or on a record, with repeat"),
         (name = "notifications", description = "Notifications, preferences, watches and the live stream"),
         (name = "health", description = "Liveness and readiness"),
+        (name = "warehouse", description = "Equipment warehouse: catalogue, stock ledger, dealer orders, warranty and repairs"),
     )
 )]
 pub struct ApiDoc;

@@ -22,6 +22,7 @@ pub mod redact;
 pub mod scope;
 pub mod secrets;
 pub mod text;
+pub mod warehouse;
 
 pub use context::{Ctx, RequestMeta};
 pub use error::{Result, ServiceError};

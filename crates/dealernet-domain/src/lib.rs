@@ -18,6 +18,7 @@ pub mod reminders;
 pub mod role;
 pub mod user;
 pub mod validation;
+pub mod warehouse;
 
 pub use problem::{ErrorCode, FieldError, Problem};
 

@@ -13,6 +13,7 @@ pub mod reminders;
 pub mod roles;
 pub mod shell;
 pub mod users;
+pub mod warehouse;
 
 /// Formats a timestamp for people (local time, minutes).
 pub fn when(at: &chrono::DateTime<chrono::Utc>) -> String {

@@ -159,37 +159,41 @@ fn Nav() -> impl IntoView {
                         },
                     ],
                 ),
+                ("wh.nav.section", warehouse_nav(can, true)),
             ]
         } else {
-            vec![(
-                "nav.section.cabinet",
-                vec![
-                    NavItem {
-                        href: "/cabinet",
-                        label: "nav.cabinet",
-                        icon: "▦",
-                        show: true,
-                    },
-                    NavItem {
-                        href: "/cabinet/network",
-                        label: "nav.network",
-                        icon: "▤",
-                        show: can(Resource::Orgs, Action::View),
-                    },
-                    NavItem {
-                        href: "/cabinet/team",
-                        label: "nav.team",
-                        icon: "◎",
-                        show: can(Resource::Users, Action::View),
-                    },
-                    NavItem {
-                        href: "/sales",
-                        label: "nav.sales",
-                        icon: "◐",
-                        show: seller,
-                    },
-                ],
-            )]
+            vec![
+                (
+                    "nav.section.cabinet",
+                    vec![
+                        NavItem {
+                            href: "/cabinet",
+                            label: "nav.cabinet",
+                            icon: "▦",
+                            show: true,
+                        },
+                        NavItem {
+                            href: "/cabinet/network",
+                            label: "nav.network",
+                            icon: "▤",
+                            show: can(Resource::Orgs, Action::View),
+                        },
+                        NavItem {
+                            href: "/cabinet/team",
+                            label: "nav.team",
+                            icon: "◎",
+                            show: can(Resource::Users, Action::View),
+                        },
+                        NavItem {
+                            href: "/sales",
+                            label: "nav.sales",
+                            icon: "◐",
+                            show: seller,
+                        },
+                    ],
+                ),
+                ("wh.nav.section", warehouse_nav(can, false)),
+            ]
         };
         let sections = sections
             .into_iter()
@@ -232,6 +236,61 @@ fn Nav() -> impl IntoView {
             </nav>
         }
     }
+}
+
+/// The equipment warehouse's navigation: back office or dealer cabinet.
+fn warehouse_nav(can: impl Fn(Resource, Action) -> bool, back_office: bool) -> Vec<NavItem> {
+    let [stock, orders, receiving, repairs, obligations] = if back_office {
+        [
+            "/admin/warehouse",
+            "/admin/warehouse/orders",
+            "/admin/warehouse/receiving",
+            "/admin/warehouse/repairs",
+            "/admin/warehouse/obligations",
+        ]
+    } else {
+        [
+            "/cabinet/warehouse",
+            "/cabinet/warehouse/orders",
+            "",
+            "/cabinet/warehouse/repairs",
+            "/cabinet/warehouse/obligations",
+        ]
+    };
+    let repair_desk = can(Resource::InstallationRequests, Action::Create)
+        || can(Resource::StockMovements, Action::Create);
+    vec![
+        NavItem {
+            href: stock,
+            label: "wh.nav.stock",
+            icon: "▣",
+            show: can(Resource::Warehouses, Action::View),
+        },
+        NavItem {
+            href: orders,
+            label: "wh.nav.orders",
+            icon: "▧",
+            show: can(Resource::EquipmentOrders, Action::View),
+        },
+        NavItem {
+            href: receiving,
+            label: "wh.nav.receiving",
+            icon: "▼",
+            show: back_office && can(Resource::StockMovements, Action::Create),
+        },
+        NavItem {
+            href: repairs,
+            label: "wh.nav.repairs",
+            icon: "◍",
+            show: repair_desk,
+        },
+        NavItem {
+            href: obligations,
+            label: "wh.nav.obligations",
+            icon: "◔",
+            show: can(Resource::EquipmentOrders, Action::View),
+        },
+    ]
 }
 
 #[component]

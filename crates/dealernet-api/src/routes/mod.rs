@@ -18,6 +18,7 @@ pub mod orgs;
 pub mod reminders;
 pub mod roles;
 pub mod users;
+pub mod warehouse;
 
 /// Every `/api/v1` route.
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -66,7 +67,46 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(notifications::stream)
         .service(notifications::list_watches)
         .service(notifications::watch)
-        .service(notifications::unwatch);
+        .service(notifications::unwatch)
+        .configure(warehouse_routes);
+}
+
+/// The equipment warehouse's routes.
+fn warehouse_routes(cfg: &mut ServiceConfig) {
+    cfg.service(warehouse::list_models)
+        .service(warehouse::create_model)
+        .service(warehouse::get_model)
+        .service(warehouse::list_warehouses)
+        .service(warehouse::create_warehouse)
+        .service(warehouse::get_warehouse)
+        .service(warehouse::stock)
+        .service(warehouse::units)
+        .service(warehouse::timeline)
+        .service(warehouse::list_ledger)
+        .service(warehouse::reverse)
+        .service(warehouse::check)
+        .service(warehouse::receive)
+        .service(warehouse::import)
+        .service(warehouse::transfer)
+        .service(warehouse::install)
+        .service(warehouse::write_off)
+        .service(warehouse::refurbish)
+        .service(warehouse::assemble_kit)
+        .service(warehouse::repair_preview)
+        .service(warehouse::repair_intake)
+        .service(warehouse::get_repair)
+        .service(warehouse::close_repair)
+        .service(warehouse::create_rtm_batch)
+        .service(warehouse::get_rtm_batch)
+        .service(warehouse::list_orders)
+        .service(warehouse::create_order)
+        .service(warehouse::get_order)
+        .service(warehouse::approve_order)
+        .service(warehouse::cancel_order)
+        .service(warehouse::ship_order)
+        .service(warehouse::receive_shipment)
+        .service(warehouse::list_obligations)
+        .service(warehouse::settle_obligation);
 }
 
 /// 200 with the record and its ETag.

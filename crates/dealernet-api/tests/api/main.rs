@@ -16,3 +16,4 @@ mod permission_matrix;
 mod reminders;
 mod roles_and_keys;
 mod users;
+mod warehouse;
