@@ -9,6 +9,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261123_000001_identity;
 mod m20261123_000002_user_list_indexes;
 mod m20261123_000020_notifications;
+mod m20261123_000040_dealers;
 pub mod sql;
 
 pub struct Migrator;
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000001_identity::Migration),
             Box::new(m20261123_000002_user_list_indexes::Migration),
             Box::new(m20261123_000020_notifications::Migration),
+            Box::new(m20261123_000040_dealers::Migration),
         ]
     }
 }

@@ -11,6 +11,7 @@ use crate::extract::etag;
 pub mod api_keys;
 pub mod audit;
 pub mod auth;
+pub mod dealers;
 pub mod health;
 pub mod me;
 pub mod notifications;
@@ -66,7 +67,33 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(notifications::stream)
         .service(notifications::list_watches)
         .service(notifications::watch)
-        .service(notifications::unwatch);
+        .service(notifications::unwatch)
+        .configure(dealers_routes);
+}
+
+/// The dealer network's routes (`routes::dealers`).
+fn dealers_routes(cfg: &mut ServiceConfig) {
+    cfg.service(dealers::list_dealers)
+        .service(dealers::create_dealer)
+        .service(dealers::get_dealer)
+        .service(dealers::update_dealer)
+        .service(dealers::change_rating)
+        .service(dealers::rating_history)
+        .service(dealers::list_points)
+        .service(dealers::create_point)
+        .service(dealers::get_point)
+        .service(dealers::update_point)
+        .service(dealers::geocode)
+        .service(dealers::map_config)
+        .service(dealers::list_requests)
+        .service(dealers::create_request)
+        .service(dealers::request_metrics)
+        .service(dealers::get_request)
+        .service(dealers::request_assignments)
+        .service(dealers::accept)
+        .service(dealers::reject)
+        .service(dealers::complete)
+        .service(dealers::override_assignment);
 }
 
 /// 200 with the record and its ETag.
