@@ -55,6 +55,13 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("orgs") view=|| view! { <orgs::OrgsPage base="/admin/orgs"/> }/>
                         <Route path=path!("api-keys") view=api_keys::ApiKeysPage/>
                         <Route path=path!("audit") view=audit::AuditPage/>
+                        <Route path=path!("dealers") view=pages::dealers::DealersPage/>
+                        <Route path=path!("dealers/:id") view=pages::dealers::DealerProfilePage/>
+                        <Route path=path!("points-of-sale") view=pages::dealers::PointsOfSalePage/>
+                        <Route path=path!("requests") view=pages::dealer_requests::RequestsPage/>
+                        <Route path=path!("requests/new") view=pages::dealer_requests::NewRequestPage/>
+                        <Route path=path!("requests/metrics") view=pages::dealer_requests::MetricsPage/>
+                        <Route path=path!("requests/:id") view=pages::dealer_requests::RequestPage/>
                         <Route path=path!("*any") view=pages::errors::NotFound/>
                     </ParentRoute>
                     <Route path=path!("cabinet") view=cabinet::CabinetHome/>
@@ -63,6 +70,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("cabinet/team/new") view=|| view! { <users::UserCreate base="/cabinet/team"/> }/>
                     <Route path=path!("cabinet/team/:id") view=|| view! { <users::UserEdit base="/cabinet/team"/> }/>
                     <Route path=path!("sales") view=cabinet::SalesHome/>
+                    <Route path=path!("jobs") view=pages::dealer_requests::JobsPage/>
+                    <Route path=path!("jobs/:id") view=pages::dealer_requests::JobsPage/>
+                    <Route path=path!("cabinet/points-of-sale") view=pages::dealers::PointsOfSalePage/>
                     <Route path=path!("profile") view=profile::ProfilePage/>
                     <Route path=path!("reminders") view=pages::reminders::MyRemindersPage/>
                     <Route path=path!("no-access") view=pages::errors::NoAccess/>

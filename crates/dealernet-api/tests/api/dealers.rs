@@ -723,6 +723,41 @@ async fn an_operator_override_is_audited_and_a_dealer_cannot_override() {
             .as_str()
             .is_some_and(|n| n.contains("agent"))
     );
+
+    // The dealer given the job by hand may still reject it; it moves on to the best again.
+    let reject = format!("/installation-requests/{id}/reject");
+    let why = json!({"reason": "too_far"});
+    let rej = app
+        .post(&reject)
+        .token(&second.token)
+        .json(&why)
+        .send()
+        .await;
+    assert_eq!(rej.status, StatusCode::NO_CONTENT, "{}", rej.text);
+    let back = app
+        .get(&format!("/installation-requests/{id}"))
+        .token(&cc)
+        .send()
+        .await;
+    assert_eq!(back.body["dealer_id"], best.id);
+    // Given to it by hand once more and rejected again: its first rejection stands.
+    let again = app
+        .post(&format!("/installation-requests/{id}/assign"))
+        .token(&cc)
+        .json(&json!({"dealer_id": second.id, "reason": "Second time lucky"}))
+        .send()
+        .await;
+    assert_eq!(again.status, StatusCode::OK, "{}", again.text);
+    let rej2 = app
+        .post(&reject)
+        .token(&second.token)
+        .json(&why)
+        .send()
+        .await;
+    assert_eq!(rej2.status, StatusCode::NO_CONTENT, "{}", rej2.text);
+    assert_eq!(app.count("job_rejections").await, 1);
+    assert_eq!(open_jobs(&app, &admin, best.id).await, 1);
+    assert_eq!(open_jobs(&app, &admin, second.id).await, 0);
 }
 
 #[tokio::test]

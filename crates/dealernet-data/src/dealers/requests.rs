@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use dealernet_domain::access::{Action, EffectiveAccess, RecordScope, Resource};
 use dealernet_domain::dealers::ServiceType;
-use dealernet_domain::dealers::assignment::{self, Decision, JobSite};
+use dealernet_domain::dealers::assignment::{self, Decision, JobSite, Weights};
 use dealernet_domain::dealers::geo::GeoPoint;
 use dealernet_domain::dealers::requests::{
     Assignment, AssignmentTrigger, CompleteJob, Completion, CreateInstallationRequest, Customer,
@@ -25,7 +25,7 @@ use dealernet_domain::list::{Direction, Page, Paging, Sort};
 use dealernet_domain::notifications::EventKind;
 use dealernet_domain::org::OrgPath;
 use dealernet_domain::policy::{Actor, Denied, RecordRef};
-use sea_orm::sea_query::{Expr, LockBehavior, LockType};
+use sea_orm::sea_query::{Expr, LockBehavior, LockType, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
     DatabaseConnection, DbBackend, EntityTrait, Order, PaginatorTrait, QueryFilter, QueryOrder,
@@ -237,6 +237,34 @@ async fn root_of<C: ConnectionTrait>(conn: &C) -> Result<i64> {
         .ok_or_else(|| ServiceError::Internal("no operator root".into()))
 }
 
+/// Ranks the dealers near `site` (see [`assignment::decide`]) and counts the dealers too far
+/// away to be listed; also answers the rows of the dealers ranked.
+async fn rank_near<C: ConnectionTrait>(
+    conn: &C,
+    site: &JobSite,
+    rejected: &[i64],
+    weights: Weights,
+) -> Result<(Decision, Vec<dealer::Model>, u64)> {
+    let near = profiles::candidates_near(conn, site).await?;
+    let all = profiles::count_all(conn).await?;
+    let (cands, models): (Vec<_>, Vec<_>) = near.into_iter().unzip();
+    let decision = assignment::decide(site, &cands, rejected, weights);
+    let others = all.saturating_sub(cands.len() as u64);
+    Ok((decision, models, others))
+}
+
+/// The decision the assignment would take for a job at `site` now, without changing anything,
+/// and how many dealers are too far away to be listed (the benchmark measures this).
+pub async fn rank(
+    db: &DatabaseConnection,
+    site: &JobSite,
+    rejected: &[i64],
+    weights: Weights,
+) -> Result<(Decision, u64)> {
+    let (decision, _, others) = rank_near(db, site, rejected, weights).await?;
+    Ok((decision, others))
+}
+
 /// The outcome of one assignment round.
 struct Round {
     model: request::Model,
@@ -262,10 +290,7 @@ async fn assign_round<C: ConnectionTrait>(
         .into_iter()
         .map(|r| r.dealer_id)
         .collect();
-    let near = profiles::candidates_near(conn, &site).await?;
-    let all = profiles::count_all(conn).await?;
-    let (cands, models): (Vec<_>, Vec<_>) = near.into_iter().unzip();
-    let mut decision = assignment::decide(&site, &cands, &rejected, cfg.weights);
+    let (mut decision, models, others) = rank_near(conn, &site, &rejected, cfg.weights).await?;
     let mut chosen: Option<dealer::Model> = None;
     while let Some(id) = decision.chosen {
         if profiles::claim_slot(conn, id).await? {
@@ -274,7 +299,6 @@ async fn assign_round<C: ConnectionTrait>(
         }
         decision = decision.without_full(id);
     }
-    let others = all.saturating_sub(cands.len() as u64);
     let expires = now
         + chrono::Duration::from_std(cfg.offer_timeout)
             .unwrap_or_else(|_| chrono::Duration::minutes(30));
@@ -747,7 +771,8 @@ async fn withdraw_and_reassign<C: ConnectionTrait>(
         return Ok(None);
     }
     profiles::release_slot(conn, dealer_id).await?;
-    rejection::ActiveModel {
+    // A dealer given the job again by hand and rejecting it again keeps its first rejection.
+    rejection::Entity::insert(rejection::ActiveModel {
         request_id: Set(m.id),
         dealer_id: Set(dealer_id),
         reason: Set(reason.as_str().into()),
@@ -755,8 +780,13 @@ async fn withdraw_and_reassign<C: ConnectionTrait>(
         rejected_by: Set(ctx.actor.user_id),
         at: Set(now),
         ..Default::default()
-    }
-    .insert(conn)
+    })
+    .on_conflict(
+        OnConflict::columns([rejection::Column::RequestId, rejection::Column::DealerId])
+            .do_nothing()
+            .to_owned(),
+    )
+    .exec_without_returning(conn)
     .await?;
     audit::record(
         conn,
@@ -994,10 +1024,7 @@ pub async fn override_assignment(
         .into_iter()
         .map(|r| r.dealer_id)
         .collect();
-    let near = profiles::candidates_near(&txn, &site).await?;
-    let all = profiles::count_all(&txn).await?;
-    let cands: Vec<_> = near.into_iter().map(|(c, _)| c).collect();
-    let mut decision = assignment::decide(&site, &cands, &rejected, cfg.weights);
+    let (mut decision, _, others) = rank_near(&txn, &site, &rejected, cfg.weights).await?;
     decision.chosen = Some(target.id);
     let reason = input.reason.trim().to_string();
     store_decision(
@@ -1005,7 +1032,7 @@ pub async fn override_assignment(
         id,
         AssignmentTrigger::Override,
         &decision,
-        all.saturating_sub(cands.len() as u64),
+        others,
         Some(reason.clone()),
         &actor.name,
         now,
