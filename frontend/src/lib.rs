@@ -62,6 +62,13 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("warehouse/receiving") view=pages::warehouse::ReceivingPage/>
                         <Route path=path!("warehouse/repairs") view=|| view! { <pages::warehouse::RepairPage base="/admin/warehouse"/> }/>
                         <Route path=path!("warehouse/obligations") view=pages::warehouse::ObligationsPage/>
+                        <Route path=path!("dealers") view=pages::dealers::DealersPage/>
+                        <Route path=path!("dealers/:id") view=pages::dealers::DealerProfilePage/>
+                        <Route path=path!("points-of-sale") view=pages::dealers::PointsOfSalePage/>
+                        <Route path=path!("requests") view=pages::dealer_requests::RequestsPage/>
+                        <Route path=path!("requests/new") view=pages::dealer_requests::NewRequestPage/>
+                        <Route path=path!("requests/metrics") view=pages::dealer_requests::MetricsPage/>
+                        <Route path=path!("requests/:id") view=pages::dealer_requests::RequestPage/>
                         <Route path=path!("*any") view=pages::errors::NotFound/>
                     </ParentRoute>
                     <Route path=path!("cabinet") view=cabinet::CabinetHome/>
@@ -76,6 +83,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("cabinet/warehouse/orders/:id") view=|| view! { <pages::warehouse::OrderPage base="/cabinet/warehouse"/> }/>
                     <Route path=path!("cabinet/warehouse/repairs") view=|| view! { <pages::warehouse::RepairPage base="/cabinet/warehouse"/> }/>
                     <Route path=path!("cabinet/warehouse/obligations") view=pages::warehouse::ObligationsPage/>
+                    <Route path=path!("jobs") view=pages::dealer_requests::JobsPage/>
+                    <Route path=path!("jobs/:id") view=pages::dealer_requests::JobsPage/>
+                    <Route path=path!("cabinet/points-of-sale") view=pages::dealers::PointsOfSalePage/>
                     <Route path=path!("profile") view=profile::ProfilePage/>
                     <Route path=path!("reminders") view=pages::reminders::MyRemindersPage/>
                     <Route path=path!("no-access") view=pages::errors::NoAccess/>

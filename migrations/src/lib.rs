@@ -10,6 +10,7 @@ mod m20261123_000001_identity;
 mod m20261123_000002_user_list_indexes;
 mod m20261123_000020_notifications;
 mod m20261123_000030_warehouse;
+mod m20261123_000040_dealers;
 pub mod sql;
 
 pub struct Migrator;
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000002_user_list_indexes::Migration),
             Box::new(m20261123_000020_notifications::Migration),
             Box::new(m20261123_000030_warehouse::Migration),
+            Box::new(m20261123_000040_dealers::Migration),
         ]
     }
 }

@@ -300,6 +300,26 @@ fn optimise(bin: &Path, version: u32, wasm: &Path, cache: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Leaflet (the maps of the dealer pages) from npm's package in `e2e/node_modules` into
+/// `dist/vendor/leaflet/`: served by the app itself, no CDN. Without it the maps show a note.
+fn copy_leaflet(root: &Path, dist: &Path) -> Result<()> {
+    let from = root.join("e2e/node_modules/leaflet/dist");
+    if !from.join("leaflet.js").is_file() {
+        println!("web: no leaflet in e2e/node_modules (`npm ci` in e2e/ adds it); maps stay empty");
+        return Ok(());
+    }
+    let to = dist.join("vendor/leaflet");
+    fs::create_dir_all(&to)?;
+    for file in ["leaflet.js", "leaflet.css"] {
+        fs::copy(from.join(file), to.join(file))
+            .with_context(|| format!("copying leaflet's {file}"))?;
+    }
+    if from.join("images").is_dir() {
+        copy_dir(&from.join("images"), &to.join("images"))?;
+    }
+    Ok(())
+}
+
 /// Builds the SPA into `frontend/dist/` and returns that directory.
 fn build_web(root: &Path, dev: bool) -> Result<PathBuf> {
     let started = Instant::now();
@@ -404,6 +424,7 @@ fn build_web(root: &Path, dev: bool) -> Result<PathBuf> {
     if public.is_dir() {
         copy_dir(&public, &dist)?;
     }
+    copy_leaflet(root, &dist)?;
     let tags = format!(
         "<link rel=\"modulepreload\" href=\"/{js_name}\">\n  \
          <link rel=\"preload\" href=\"/{wasm_name}\" as=\"fetch\" type=\"application/wasm\" crossorigin>\n  \

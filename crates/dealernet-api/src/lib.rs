@@ -8,6 +8,7 @@
 //! - [`middleware`] adds request ids, metrics and idempotent POSTs.
 
 pub mod auth;
+pub mod dealers;
 pub mod error;
 pub mod extract;
 pub mod metrics;

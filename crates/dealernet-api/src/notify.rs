@@ -79,6 +79,12 @@ pub fn start(db: DatabaseConnection, settings: &Settings, hub: Arc<PushHub>) -> 
     if settings.scheduler_enabled {
         let tick = Duration::from_millis(settings.scheduler_tick_ms.max(50));
         handles.push(tokio::spawn(scheduler(db.clone(), tick, stop_rx.clone())));
+        handles.push(tokio::spawn(crate::dealers::offer_timer(
+            db.clone(),
+            Arc::new(crate::dealers::assignment_config(settings)),
+            Duration::from_millis(settings.assignment_tick_ms.max(50)),
+            stop_rx.clone(),
+        )));
         handles.push(tokio::spawn(mailer(
             db,
             Mailer::from_settings(settings),

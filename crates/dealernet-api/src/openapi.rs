@@ -32,6 +32,8 @@ use utoipa_actix_web::{AppExt, scope};
         (name = "audit", description = "Change history"),
         (name = "reminders", description = "Reminders: personal or on a record, with repeat"),
         (name = "notifications", description = "Notifications, preferences, watches and the live stream"),
+        (name = "dealers", description = "Dealer profiles, points of sale, geocoding and maps"),
+        (name = "installation_requests", description = "Installation and repair requests, automatic dealer assignment, the dealers' answers and metrics"),
         (name = "health", description = "Liveness and readiness"),
         (name = "warehouse", description = "Equipment warehouse: catalogue, stock ledger, dealer orders, warranty and repairs"),
     )

@@ -63,6 +63,20 @@ pub struct Settings {
     pub smtp_from: String,
     /// Public address of the web app, put before the links in e-mails.
     pub public_url: String,
+    /// Dealer assignment (see `crate::dealers`): the weights of distance, rating and free
+    /// capacity, the distance at which the distance factor reaches 0, how long a dealer has to
+    /// answer an offer, and how often expired offers are looked for.
+    pub assignment_weight_distance: f64,
+    pub assignment_weight_rating: f64,
+    pub assignment_weight_load: f64,
+    pub assignment_max_distance_km: f64,
+    pub assignment_offer_timeout_secs: u64,
+    pub assignment_tick_ms: u64,
+    /// A Nominatim-compatible geocoder, e.g. `https://nominatim.example.org`; empty: none.
+    pub geocoder_url: String,
+    /// Map tiles for the web app, e.g. `https://tile.example.org/{z}/{x}/{y}.png`; empty: maps
+    /// are drawn without tiles.
+    pub map_tile_url: String,
 }
 
 impl Default for Settings {
@@ -95,6 +109,14 @@ impl Default for Settings {
             smtp_port: 25,
             smtp_from: "DealerNet <noreply@dealernet.local>".into(),
             public_url: String::new(),
+            assignment_weight_distance: 0.4,
+            assignment_weight_rating: 0.3,
+            assignment_weight_load: 0.3,
+            assignment_max_distance_km: 100.0,
+            assignment_offer_timeout_secs: 1800,
+            assignment_tick_ms: 1000,
+            geocoder_url: String::new(),
+            map_tile_url: String::new(),
         }
     }
 }

@@ -103,6 +103,7 @@ impl Application {
             .local_addr()
             .map_err(|e| StartError::Other(e.to_string()))?
             .port();
+        let geocoder = Arc::new(crate::dealers::Geocoder::from_settings(&settings));
         let state = AppState {
             db: conn.clone(),
             throttle: Arc::new(LoginThrottle::new(
@@ -115,6 +116,7 @@ impl Application {
             metrics: Arc::new(metrics),
             roles: Arc::new(Default::default()),
             push: Arc::new(Default::default()),
+            geocoder,
         };
         let workers = crate::notify::start(conn.clone(), &state.settings, state.push.clone());
         let http_workers = state.settings.workers;

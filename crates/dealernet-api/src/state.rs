@@ -18,4 +18,5 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     pub roles: Arc<RoleCache>,
     pub push: Arc<crate::notify::PushHub>,
+    pub geocoder: Arc<crate::dealers::Geocoder>,
 }

@@ -243,5 +243,6 @@ pub async fn seed(db: &DatabaseConnection) -> Result<()> {
     }
     crate::notifications::reminders::seed_notifications(db, ctx).await?;
     crate::warehouse::demo::seed_warehouse(db, ctx).await?;
+    crate::dealers::seed_dealers(db, ctx).await?;
     Ok(())
 }

@@ -10,6 +10,7 @@ pub mod audit;
 pub mod bootstrap;
 pub mod context;
 pub mod db;
+pub mod dealers;
 pub mod demo;
 mod entities;
 pub mod error;

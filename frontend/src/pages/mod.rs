@@ -3,6 +3,8 @@
 pub mod api_keys;
 pub mod audit;
 pub mod cabinet;
+pub mod dealer_requests;
+pub mod dealers;
 pub mod errors;
 pub mod home;
 pub mod login;

@@ -70,6 +70,10 @@ impl NotifState {
         }
         Toasts::info(format!("{} — {}", kind_label(n.kind), n.title));
         desktop_popup(&n);
+        // Pages showing live data (the dealer's job inbox) refresh on this.
+        if let (Some(w), Ok(ev)) = (web_sys::window(), web_sys::Event::new("dealernet-push")) {
+            let _ = w.dispatch_event(&ev);
+        }
     }
 }
 

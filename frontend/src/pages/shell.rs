@@ -94,11 +94,11 @@ fn Layout() -> impl IntoView {
     }
 }
 
-struct NavItem {
-    href: &'static str,
-    label: &'static str,
-    icon: &'static str,
-    show: bool,
+pub(crate) struct NavItem {
+    pub(crate) href: &'static str,
+    pub(crate) label: &'static str,
+    pub(crate) icon: &'static str,
+    pub(crate) show: bool,
 }
 
 /// The navigation, built from `/me`: back office sections for back-office roles, the dealer
@@ -160,6 +160,7 @@ fn Nav() -> impl IntoView {
                     ],
                 ),
                 ("wh.nav.section", warehouse_nav(can, true)),
+                ("nav.section.network", crate::pages::dealers::nav_items(can)),
             ]
         } else {
             vec![
@@ -189,6 +190,18 @@ fn Nav() -> impl IntoView {
                             label: "nav.sales",
                             icon: "◐",
                             show: seller,
+                        },
+                        NavItem {
+                            href: "/jobs",
+                            label: "nav.jobs",
+                            icon: "◉",
+                            show: can(Resource::InstallationRequests, Action::View),
+                        },
+                        NavItem {
+                            href: "/cabinet/points-of-sale",
+                            label: "nav.points_of_sale",
+                            icon: "◍",
+                            show: can(Resource::PointsOfSale, Action::View),
                         },
                     ],
                 ),

@@ -11,6 +11,7 @@ use crate::extract::etag;
 pub mod api_keys;
 pub mod audit;
 pub mod auth;
+pub mod dealers;
 pub mod health;
 pub mod me;
 pub mod notifications;
@@ -68,7 +69,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(notifications::list_watches)
         .service(notifications::watch)
         .service(notifications::unwatch)
-        .configure(warehouse_routes);
+        .configure(warehouse_routes)
+        .configure(dealers_routes);
 }
 
 /// The equipment warehouse's routes.
@@ -107,6 +109,31 @@ fn warehouse_routes(cfg: &mut ServiceConfig) {
         .service(warehouse::receive_shipment)
         .service(warehouse::list_obligations)
         .service(warehouse::settle_obligation);
+}
+
+/// The dealer network's routes (`routes::dealers`).
+fn dealers_routes(cfg: &mut ServiceConfig) {
+    cfg.service(dealers::list_dealers)
+        .service(dealers::create_dealer)
+        .service(dealers::get_dealer)
+        .service(dealers::update_dealer)
+        .service(dealers::change_rating)
+        .service(dealers::rating_history)
+        .service(dealers::list_points)
+        .service(dealers::create_point)
+        .service(dealers::get_point)
+        .service(dealers::update_point)
+        .service(dealers::geocode)
+        .service(dealers::map_config)
+        .service(dealers::list_requests)
+        .service(dealers::create_request)
+        .service(dealers::request_metrics)
+        .service(dealers::get_request)
+        .service(dealers::request_assignments)
+        .service(dealers::accept)
+        .service(dealers::reject)
+        .service(dealers::complete)
+        .service(dealers::override_assignment);
 }
 
 /// 200 with the record and its ETag.
