@@ -32,6 +32,7 @@ use utoipa_actix_web::{AppExt, scope};
         (name = "audit", description = "Change history"),
         (name = "reminders", description = "Reminders: personal or on a record, with repeat"),
         (name = "notifications", description = "Notifications, preferences, watches and the live stream"),
+        (name = "crm", description = "Clients, contacts, requests (deals), comments, documents, exports and imports"),
         (name = "health", description = "Liveness and readiness"),
     )
 )]

@@ -242,5 +242,6 @@ pub async fn seed(db: &DatabaseConnection) -> Result<()> {
         .await?;
     }
     crate::notifications::reminders::seed_notifications(db, ctx).await?;
+    crate::crm::demo::seed_crm(db, ctx).await?;
     Ok(())
 }

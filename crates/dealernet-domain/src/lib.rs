@@ -9,6 +9,7 @@ pub mod access;
 pub mod api_key;
 pub mod audit;
 pub mod auth;
+pub mod crm;
 pub mod list;
 pub mod notifications;
 pub mod org;

@@ -11,6 +11,7 @@ use crate::extract::etag;
 pub mod api_keys;
 pub mod audit;
 pub mod auth;
+pub mod crm;
 pub mod health;
 pub mod me;
 pub mod notifications;
@@ -66,7 +67,37 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(notifications::stream)
         .service(notifications::list_watches)
         .service(notifications::watch)
-        .service(notifications::unwatch);
+        .service(notifications::unwatch)
+        .configure(crm_routes);
+}
+
+/// The CRM's routes (fixed paths before `{id}` ones).
+fn crm_routes(cfg: &mut ServiceConfig) {
+    cfg.service(crm::list_clients)
+        .service(crm::export_clients)
+        .service(crm::import_clients)
+        .service(crm::create_client)
+        .service(crm::get_client)
+        .service(crm::update_client)
+        .service(crm::list_contacts)
+        .service(crm::add_contact)
+        .service(crm::update_contact)
+        .service(crm::delete_contact)
+        .service(crm::list_deals)
+        .service(crm::export_deals)
+        .service(crm::suggestions)
+        .service(crm::create_deal)
+        .service(crm::get_deal)
+        .service(crm::update_deal)
+        .service(crm::change_status)
+        .service(crm::change_delivery)
+        .service(crm::timeline)
+        .service(crm::list_comments)
+        .service(crm::add_comment)
+        .service(crm::list_documents)
+        .service(crm::upload_document)
+        .service(crm::download_document)
+        .service(crm::delete_document);
 }
 
 /// 200 with the record and its ETag.
