@@ -3,6 +3,7 @@
 pub mod api_keys;
 pub mod audit;
 pub mod cabinet;
+pub mod crm;
 pub mod errors;
 pub mod home;
 pub mod login;
