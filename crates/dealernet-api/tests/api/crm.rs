@@ -513,6 +513,21 @@ async fn requests_get_numbers_line_items_a_commented_status_timeline_and_deliver
         .send()
         .await;
     assert_eq!(shipped.body["total"], 1);
+    // Renaming the client renames it on its requests, and their search finds the new name.
+    let res = app
+        .patch(&format!("/clients/{c}"))
+        .token(&token)
+        .json(&json!({"name": "Nord Holding"}))
+        .send()
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    let renamed = app
+        .get("/deals?q=nord%20holding")
+        .token(&token)
+        .send()
+        .await;
+    assert_eq!(renamed.body["total"], 3, "{}", renamed.text);
+    assert_eq!(renamed.body["items"][0]["client_name"], "Nord Holding");
     let bad = app.get("/deals?status=lost").token(&token).send().await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
     assert_eq!(bad.field_errors(), vec!["status"]);

@@ -343,10 +343,12 @@ pub(crate) async fn ensure_unique<C: ConnectionTrait>(
 }
 
 /// Inserts a client inside `conn`'s transaction (shared by create and import).
+/// `known_new`: the caller already looked the legal id and e-mail up and found nothing.
 pub(crate) async fn insert<C: ConnectionTrait>(
     conn: &C,
     ctx: Ctx<'_>,
     input: &CreateClient,
+    known_new: bool,
 ) -> Result<client::Model> {
     let actor = ctx.actor;
     let (org_id, path) = placeable_org(conn, actor, Resource::Clients, input.org_id).await?;
@@ -372,21 +374,43 @@ pub(crate) async fn insert<C: ConnectionTrait>(
     {
         check_manager(conn, Resource::Clients, m, probe).await?;
     }
-    ensure_unique(conn, actor, legal_id.as_deref(), email.as_deref(), None).await?;
+    if !known_new {
+        ensure_unique(conn, actor, legal_id.as_deref(), email.as_deref(), None).await?;
+    }
     let now = Utc::now();
+    let name = input.name.trim().to_string();
+    let (registration_no, legal_address, postal_address, phone, website) = (
+        clean(input.registration_no.as_deref()),
+        clean(input.legal_address.as_deref()),
+        clean(input.postal_address.as_deref()),
+        clean(input.phone.as_deref()),
+        clean(input.website.as_deref()),
+    );
+    let notes = input.notes.trim().to_string();
+    let search = search_text([
+        name.as_str(),
+        legal_id.as_deref().unwrap_or(""),
+        registration_no.as_deref().unwrap_or(""),
+        legal_address.as_deref().unwrap_or(""),
+        postal_address.as_deref().unwrap_or(""),
+        phone.as_deref().unwrap_or(""),
+        email.as_deref().unwrap_or(""),
+        website.as_deref().unwrap_or(""),
+        notes.as_str(),
+    ]);
     let m = client::ActiveModel {
-        name: Set(input.name.trim().to_string()),
+        name: Set(name),
         legal_id: Set(legal_id),
-        registration_no: Set(clean(input.registration_no.as_deref())),
-        legal_address: Set(clean(input.legal_address.as_deref())),
-        postal_address: Set(clean(input.postal_address.as_deref())),
-        phone: Set(clean(input.phone.as_deref())),
+        registration_no: Set(registration_no),
+        legal_address: Set(legal_address),
+        postal_address: Set(postal_address),
+        phone: Set(phone),
         email: Set(email),
-        website: Set(clean(input.website.as_deref())),
-        notes: Set(input.notes.trim().to_string()),
+        website: Set(website),
+        notes: Set(notes),
         org_id: Set(org_id),
         manager_id: Set(manager_id),
-        search_text: Set(String::new()),
+        search_text: Set(search),
         version: Set(1),
         created_at: Set(now),
         updated_at: Set(now),
@@ -397,7 +421,6 @@ pub(crate) async fn insert<C: ConnectionTrait>(
     .map_err(on_unique(
         "a client with this legal id or e-mail already exists",
     ))?;
-    refresh_search(conn, m.id).await?;
     audit::record(
         conn,
         ctx,
@@ -430,7 +453,7 @@ pub async fn create(db: &DatabaseConnection, ctx: Ctx<'_>, input: CreateClient) 
         .map(|(f, _)| f),
     )?;
     let txn = db.begin().await?;
-    let m = insert(&txn, ctx, &input).await?;
+    let m = insert(&txn, ctx, &input, false).await?;
     txn.commit().await?;
     get(db, actor, m.id).await
 }
@@ -545,7 +568,7 @@ pub(crate) async fn apply_update<C: ConnectionTrait>(
     }
     refresh_search(conn, id).await?;
     if next.name != current.name {
-        super::deals::rename_client(conn, id, &next.name).await?;
+        super::deals::rename_client(conn, id, &current.name, &next.name).await?;
     }
     let after = client::Entity::find_by_id(id)
         .one(conn)

@@ -991,10 +991,20 @@ pub async fn suggestions(
 pub(crate) async fn rename_client<C: ConnectionTrait>(
     conn: &C,
     client_id: i64,
+    old_name: &str,
     name: &str,
 ) -> Result<()> {
     deal::Entity::update_many()
         .col_expr(deal::Column::ClientName, Expr::value(name.to_string()))
+        .col_expr(
+            deal::Column::SearchText,
+            Expr::from(
+                sea_orm::sea_query::Func::cust(sea_orm::sea_query::Alias::new("replace"))
+                    .arg(Expr::col(deal::Column::SearchText))
+                    .arg(old_name.trim().to_lowercase())
+                    .arg(name.trim().to_lowercase()),
+            ),
+        )
         .filter(deal::Column::ClientId.eq(client_id))
         .exec(conn)
         .await?;

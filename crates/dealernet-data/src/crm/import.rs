@@ -330,7 +330,7 @@ pub async fn run(
                     Err(e) => Err(e),
                 }
             }
-            None => match clients::insert(&txn, ctx, &input).await {
+            None => match clients::insert(&txn, ctx, &input, true).await {
                 Ok(m) => {
                     report.created += 1;
                     Ok((m.id, m.org_id, m.manager_id))
