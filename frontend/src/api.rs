@@ -397,3 +397,19 @@ pub async fn post_file<T: DeserializeOwned>(
     }
     decode(check(res).await?).await
 }
+
+/// The current access token, for the few calls that cannot go through `fetch` (uploads with
+/// progress use `XMLHttpRequest`).
+pub fn access_token() -> Option<String> {
+    ACCESS.with(|a| a.borrow().clone())
+}
+
+/// GET a file (an export): its bytes and content type.
+pub async fn get_bytes(path: &str, query: &[(String, String)]) -> ApiResult<(Vec<u8>, String)> {
+    let mut c = call(Method::GET, path);
+    c.query = query;
+    let res = execute(c).await?;
+    let ct = res.headers().get("content-type").unwrap_or_default();
+    let bytes = res.binary().await.map_err(network)?;
+    Ok((bytes, ct))
+}

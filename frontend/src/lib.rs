@@ -88,6 +88,12 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("cabinet/points-of-sale") view=pages::dealers::PointsOfSalePage/>
                     <Route path=path!("profile") view=profile::ProfilePage/>
                     <Route path=path!("reminders") view=pages::reminders::MyRemindersPage/>
+                    <Route path=path!("crm/clients") view=pages::crm::clients::ClientsPage/>
+                    <Route path=path!("crm/clients/import") view=pages::crm::import::ImportPage/>
+                    <Route path=path!("crm/clients/:id") view=pages::crm::clients::ClientCard/>
+                    <Route path=path!("crm/requests") view=pages::crm::requests::RequestsPage/>
+                    <Route path=path!("crm/requests/new") view=pages::crm::requests::RequestCreate/>
+                    <Route path=path!("crm/requests/:id") view=pages::crm::requests::RequestCard/>
                     <Route path=path!("no-access") view=pages::errors::NoAccess/>
                     <Route path=path!("*any") view=pages::errors::NotFound/>
                 </ParentRoute>

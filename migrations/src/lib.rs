@@ -8,6 +8,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261123_000001_identity;
 mod m20261123_000002_user_list_indexes;
+mod m20261123_000010_crm;
 mod m20261123_000020_notifications;
 mod m20261123_000030_warehouse;
 mod m20261123_000040_dealers;
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261123_000001_identity::Migration),
             Box::new(m20261123_000002_user_list_indexes::Migration),
+            Box::new(m20261123_000010_crm::Migration),
             Box::new(m20261123_000020_notifications::Migration),
             Box::new(m20261123_000030_warehouse::Migration),
             Box::new(m20261123_000040_dealers::Migration),

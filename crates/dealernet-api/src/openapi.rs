@@ -34,6 +34,7 @@ use utoipa_actix_web::{AppExt, scope};
         (name = "notifications", description = "Notifications, preferences, watches and the live stream"),
         (name = "dealers", description = "Dealer profiles, points of sale, geocoding and maps"),
         (name = "installation_requests", description = "Installation and repair requests, automatic dealer assignment, the dealers' answers and metrics"),
+        (name = "crm", description = "Clients, contacts, requests (deals), comments, documents, exports and imports"),
         (name = "health", description = "Liveness and readiness"),
         (name = "warehouse", description = "Equipment warehouse: catalogue, stock ledger, dealer orders, warranty and repairs"),
     )

@@ -77,6 +77,12 @@ pub struct Settings {
     /// Map tiles for the web app, e.g. `https://tile.example.org/{z}/{x}/{y}.png`; empty: maps
     /// are drawn without tiles.
     pub map_tile_url: String,
+    /// CRM: where documents are stored (a local directory; empty: `<data_dir>/documents`).
+    pub documents_dir: PathBuf,
+    /// CRM: largest document accepted, in bytes.
+    pub document_max_bytes: usize,
+    /// CRM: largest import file accepted, in bytes.
+    pub import_max_bytes: usize,
 }
 
 impl Default for Settings {
@@ -117,11 +123,23 @@ impl Default for Settings {
             assignment_tick_ms: 1000,
             geocoder_url: String::new(),
             map_tile_url: String::new(),
+            documents_dir: PathBuf::new(),
+            document_max_bytes: 10 * 1024 * 1024,
+            import_max_bytes: 20 * 1024 * 1024,
         }
     }
 }
 
 impl Settings {
+    /// Where CRM documents live: `documents_dir`, or `<data_dir>/documents`.
+    pub fn effective_documents_dir(&self) -> PathBuf {
+        if self.documents_dir.as_os_str().is_empty() {
+            self.data_dir.join("documents")
+        } else {
+            self.documents_dir.clone()
+        }
+    }
+
     /// The database URL, defaulting to `<data_dir>/dealernet.db` (created on first run).
     pub fn effective_database_url(&self) -> String {
         if self.database_url.trim().is_empty() {

@@ -244,5 +244,6 @@ pub async fn seed(db: &DatabaseConnection) -> Result<()> {
     crate::notifications::reminders::seed_notifications(db, ctx).await?;
     crate::warehouse::demo::seed_warehouse(db, ctx).await?;
     crate::dealers::seed_dealers(db, ctx).await?;
+    crate::crm::demo::seed_crm(db, ctx).await?;
     Ok(())
 }

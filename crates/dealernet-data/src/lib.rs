@@ -9,6 +9,7 @@
 pub mod audit;
 pub mod bootstrap;
 pub mod context;
+pub mod crm;
 pub mod db;
 pub mod dealers;
 pub mod demo;

@@ -104,6 +104,15 @@ impl Resource {
                 "last_login_at",
             ],
             Resource::Orgs => &["code"],
+            Resource::Clients => &["legal_id", "phone", "email"],
+            Resource::Deals => &[
+                "payment_terms",
+                "contract_no",
+                "invoice_no",
+                "contract_price",
+                "currency",
+                "finance_comment",
+            ],
             _ => &[],
         }
     }

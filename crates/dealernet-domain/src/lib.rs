@@ -10,6 +10,7 @@ pub mod api_key;
 pub mod audit;
 pub mod auth;
 pub mod dealers;
+pub mod crm;
 pub mod list;
 pub mod notifications;
 pub mod org;

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod cabinet;
 pub mod dealer_requests;
 pub mod dealers;
+pub mod crm;
 pub mod errors;
 pub mod home;
 pub mod login;

@@ -208,6 +208,24 @@ fn Nav() -> impl IntoView {
                 ("wh.nav.section", warehouse_nav(can, false)),
             ]
         };
+        let mut sections = sections;
+        sections.push((
+            "nav.section.crm",
+            vec![
+                NavItem {
+                    href: "/crm/clients",
+                    label: "crm.clients",
+                    icon: "◉",
+                    show: can(Resource::Clients, Action::View),
+                },
+                NavItem {
+                    href: "/crm/requests",
+                    label: "crm.requests",
+                    icon: "▣",
+                    show: can(Resource::Deals, Action::View),
+                },
+            ],
+        ));
         let sections = sections
             .into_iter()
             .filter_map(|(title, items)| {

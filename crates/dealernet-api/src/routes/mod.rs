@@ -12,6 +12,7 @@ pub mod api_keys;
 pub mod audit;
 pub mod auth;
 pub mod dealers;
+pub mod crm;
 pub mod health;
 pub mod me;
 pub mod notifications;
@@ -70,7 +71,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(notifications::watch)
         .service(notifications::unwatch)
         .configure(warehouse_routes)
-        .configure(dealers_routes);
+        .configure(dealers_routes)
+        .configure(crm_routes);
 }
 
 /// The equipment warehouse's routes.
@@ -134,6 +136,35 @@ fn dealers_routes(cfg: &mut ServiceConfig) {
         .service(dealers::reject)
         .service(dealers::complete)
         .service(dealers::override_assignment);
+}
+
+/// The CRM's routes (fixed paths before `{id}` ones).
+fn crm_routes(cfg: &mut ServiceConfig) {
+    cfg.service(crm::list_clients)
+        .service(crm::export_clients)
+        .service(crm::import_clients)
+        .service(crm::create_client)
+        .service(crm::get_client)
+        .service(crm::update_client)
+        .service(crm::list_contacts)
+        .service(crm::add_contact)
+        .service(crm::update_contact)
+        .service(crm::delete_contact)
+        .service(crm::list_deals)
+        .service(crm::export_deals)
+        .service(crm::suggestions)
+        .service(crm::create_deal)
+        .service(crm::get_deal)
+        .service(crm::update_deal)
+        .service(crm::change_status)
+        .service(crm::change_delivery)
+        .service(crm::timeline)
+        .service(crm::list_comments)
+        .service(crm::add_comment)
+        .service(crm::list_documents)
+        .service(crm::upload_document)
+        .service(crm::download_document)
+        .service(crm::delete_document);
 }
 
 /// 200 with the record and its ETag.

@@ -8,6 +8,7 @@ mod audit;
 mod auth;
 mod bad_input;
 mod dealers;
+mod crm;
 mod http_rails;
 mod isolation;
 mod notifications;

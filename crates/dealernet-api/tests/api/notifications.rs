@@ -397,10 +397,18 @@ async fn watches_follow_visible_records_only() {
             .await;
         assert_eq!(res.status, StatusCode::NOT_FOUND, "{body}");
     }
+    // CRM clients are watchable: one that does not exist is not found.
     let res = app
         .post("/watches")
         .token(&token_a)
         .json(&json!({"resource": "clients", "record_id": 1}))
+        .send()
+        .await;
+    assert_eq!(res.status, StatusCode::NOT_FOUND);
+    let res = app
+        .post("/watches")
+        .token(&token_a)
+        .json(&json!({"resource": "equipment", "record_id": 1}))
         .send()
         .await;
     assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);

@@ -44,8 +44,7 @@ fn missing_target() -> ServiceError {
 
 /// Resolves a reminder target for `actor`: the record must exist and be visible to the actor.
 ///
-/// `client` and `deal` answer a 422 ("target kind not available yet") until the CRM module adds
-/// their arms here.
+/// `client` and `deal` targets are CRM clients and requests (deals).
 pub async fn resolve<C: ConnectionTrait>(
     conn: &C,
     actor: &Actor,
@@ -89,8 +88,28 @@ pub async fn resolve<C: ConnectionTrait>(
                 link: Some(format!("/admin/users/{id}")),
             })
         }
-        TargetKind::Client => Err(not_available("target_kind", "target kind `client`")),
-        TargetKind::Deal => Err(not_available("target_kind", "target kind `deal`")),
+        TargetKind::Client | TargetKind::Deal => {
+            let id = id.ok_or_else(|| {
+                ServiceError::field("target_id", "required", "name the record to be reminded of")
+            })?;
+            let (resource, link) = match kind {
+                TargetKind::Client => (Resource::Clients, format!("/crm/clients/{id}")),
+                _ => (Resource::Deals, format!("/crm/requests/{id}")),
+            };
+            // A client or request the actor may not see is simply not found (404).
+            let located = locate(conn, resource, id).await?;
+            actor
+                .authorize(resource, Action::View, located.record())
+                .map_err(|_| ServiceError::NotFound)?;
+            Ok(Target {
+                kind,
+                id: Some(id),
+                org_path: located.org_path,
+                responsible_id: located.responsible_id,
+                label: Some(located.label),
+                link: Some(link),
+            })
+        }
     }
 }
 
@@ -159,6 +178,8 @@ pub async fn locate<C: ConnectionTrait>(conn: &C, resource: Resource, id: i64) -
                 label: r.title,
             })
         }
+        Resource::Clients => crate::crm::locate_client(conn, id).await,
+        Resource::Deals => crate::crm::locate_deal(conn, id).await,
         other => Err(not_available(
             "resource",
             &format!("watching `{}` records", other.as_str()),

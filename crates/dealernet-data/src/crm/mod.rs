@@ -1,0 +1,209 @@
+//! CRM: client organisations and contacts ([`clients`]), requests/deals with line items, status
+//! and delivery timeline ([`deals`]), comments ([`comments`]), documents ([`documents`]) and
+//! imports ([`import`]).
+//!
+//! A client and a request sit at an organisation node (`org_id`) and have a responsible manager
+//! (`manager_id`); the policy decides on those two, list queries are scoped through
+//! [`crate::scope::condition`] on them. Every mutation writes its audit entry in its transaction,
+//! and changes people care about are published with [`crate::notifications::publish`] in that
+//! same transaction.
+
+pub mod clients;
+pub mod comments;
+pub mod deals;
+pub mod demo;
+pub mod documents;
+mod entity;
+pub mod export;
+pub mod import;
+
+use std::collections::HashMap;
+
+use dealernet_domain::access::{Action, Resource};
+use dealernet_domain::policy::{Actor, Denied};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
+
+use crate::entities::{org_node, user};
+use crate::error::{Result, ServiceError};
+use crate::identity::{actor as actors, roles::RoleCache};
+use crate::notifications::targets::Located;
+use crate::orgs;
+
+/// Finds a client without a policy check (callers authorize).
+pub async fn locate_client<C: ConnectionTrait>(conn: &C, id: i64) -> Result<Located> {
+    let c = entity::client::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let org_path = orgs::path(conn, c.org_id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    Ok(Located {
+        org_id: c.org_id,
+        org_path,
+        responsible_id: c.manager_id,
+        label: c.name,
+    })
+}
+
+/// Finds a request without a policy check (callers authorize).
+pub async fn locate_deal<C: ConnectionTrait>(conn: &C, id: i64) -> Result<Located> {
+    let d = entity::deal::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let org_path = orgs::path(conn, d.org_id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    Ok(Located {
+        org_id: d.org_id,
+        org_path,
+        responsible_id: d.manager_id,
+        label: format!("{} · {}", d.number, d.client_name),
+    })
+}
+
+/// A client or a request the actor may `action` (404 when it may not even see it).
+pub async fn visible<C: ConnectionTrait>(
+    conn: &C,
+    actor: &Actor,
+    resource: Resource,
+    id: i64,
+    action: Action,
+) -> Result<Located> {
+    let located = match resource {
+        Resource::Clients => locate_client(conn, id).await?,
+        Resource::Deals => locate_deal(conn, id).await?,
+        _ => return Err(ServiceError::NotFound),
+    };
+    actor.authorize(resource, action, located.record())?;
+    Ok(located)
+}
+
+/// Names of users, by id (for "responsible manager" columns).
+pub(crate) async fn user_names<C: ConnectionTrait>(
+    conn: &C,
+    ids: impl IntoIterator<Item = i64>,
+) -> Result<HashMap<i64, String>> {
+    let mut ids: Vec<i64> = ids.into_iter().collect();
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows: Vec<(i64, String)> = user::Entity::find()
+        .select_only()
+        .column(user::Column::Id)
+        .column(user::Column::Name)
+        .filter(user::Column::Id.is_in(ids))
+        .into_tuple()
+        .all(conn)
+        .await?;
+    Ok(rows.into_iter().collect())
+}
+
+/// Names of organisation nodes, by id.
+pub(crate) async fn org_names<C: ConnectionTrait>(
+    conn: &C,
+    ids: impl IntoIterator<Item = i64>,
+) -> Result<HashMap<i64, String>> {
+    let mut ids: Vec<i64> = ids.into_iter().collect();
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows: Vec<(i64, String)> = org_node::Entity::find()
+        .select_only()
+        .column(org_node::Column::Id)
+        .column(org_node::Column::Name)
+        .filter(org_node::Column::Id.is_in(ids))
+        .into_tuple()
+        .all(conn)
+        .await?;
+    Ok(rows.into_iter().collect())
+}
+
+/// Resolves the node a record is placed at: the given one or the actor's, which the actor must
+/// be allowed to create `resource` records under.
+pub(crate) async fn placeable_org<C: ConnectionTrait>(
+    conn: &C,
+    actor: &Actor,
+    resource: Resource,
+    org_id: Option<i64>,
+) -> Result<(i64, dealernet_domain::org::OrgPath)> {
+    let id = org_id.unwrap_or(actor.org_id);
+    let not_found = || ServiceError::field("org_id", "not_found", "no such organisation node");
+    let path = orgs::path(conn, id).await?.ok_or_else(not_found)?;
+    actor
+        .authorize_create(resource, &path)
+        .map_err(|e| match e {
+            Denied::OutOfScope => not_found(),
+            other => ServiceError::Denied(other),
+        })?;
+    Ok((id, path))
+}
+
+/// Checks that a responsible manager exists, is active and may see the record.
+pub(crate) async fn check_manager<C: ConnectionTrait>(
+    conn: &C,
+    resource: Resource,
+    manager_id: i64,
+    record: dealernet_domain::policy::RecordRef<'_>,
+) -> Result<()> {
+    let cache = RoleCache::default();
+    let manager = actors::for_user(conn, &cache, manager_id, None)
+        .await
+        .map_err(|_| {
+            ServiceError::field(
+                "manager_id",
+                "not_found",
+                "no such active user to be responsible",
+            )
+        })?;
+    manager
+        .authorize(resource, Action::View, record)
+        .map_err(|_| {
+            ServiceError::field(
+                "manager_id",
+                "out_of_scope",
+                "this user may not see the record, so cannot be responsible for it",
+            )
+        })
+}
+
+/// Trims optional text; blank becomes `None`.
+pub(crate) fn clean(v: Option<&str>) -> Option<String> {
+    v.map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+}
+
+/// The lower-cased text the any-field search looks in.
+pub(crate) fn search_text<'a>(parts: impl IntoIterator<Item = &'a str>) -> String {
+    let mut out = String::new();
+    for p in parts {
+        let p = p.trim();
+        if p.is_empty() {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(&p.to_lowercase());
+    }
+    out
+}
+
+/// "Contains" on an already lower-cased search column, with LIKE wildcards escaped.
+pub(crate) fn search_like<C: ColumnTrait>(col: C, text: &str) -> sea_orm::sea_query::SimpleExpr {
+    use sea_orm::ExprTrait;
+    use sea_orm::sea_query::{Expr, LikeExpr};
+    let escaped = text
+        .trim()
+        .to_lowercase()
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    Expr::col(col.as_column_ref()).like(LikeExpr::new(format!("%{escaped}%")).escape('\\'))
+}
