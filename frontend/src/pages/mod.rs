@@ -3,9 +3,9 @@
 pub mod api_keys;
 pub mod audit;
 pub mod cabinet;
+pub mod crm;
 pub mod dealer_requests;
 pub mod dealers;
-pub mod crm;
 pub mod errors;
 pub mod home;
 pub mod login;
