@@ -85,7 +85,8 @@ pub fn has_access_token() -> bool {
 /// A failed call: the server's problem, or no answer at all.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ApiError {
-    Problem(Problem),
+    /// Boxed: a problem carries field errors and would make every `Result` large.
+    Problem(Box<Problem>),
     Network(String),
 }
 
@@ -138,8 +139,8 @@ fn network(e: impl std::fmt::Display) -> ApiError {
 async fn problem_of(res: Response) -> ApiError {
     let status = res.status();
     match res.json::<Problem>().await {
-        Ok(p) => ApiError::Problem(p),
-        Err(_) => ApiError::Problem(Problem::new(
+        Ok(p) => ApiError::Problem(Box::new(p)),
+        Err(_) => ApiError::Problem(Box::new(Problem::new(
             if status >= 500 {
                 ErrorCode::Internal
             } else {
@@ -147,7 +148,7 @@ async fn problem_of(res: Response) -> ApiError {
             },
             status,
             format!("Unexpected answer from the server (HTTP {status})"),
-        )),
+        ))),
     }
 }
 
@@ -215,11 +216,11 @@ async fn check(res: Response) -> ApiResult<Response> {
 /// Trades the stored refresh token for a new pair. Ends the session when the server refuses.
 pub async fn refresh() -> ApiResult<()> {
     let Some(token) = stored_refresh_token() else {
-        return Err(ApiError::Problem(Problem::new(
+        return Err(ApiError::Problem(Box::new(Problem::new(
             ErrorCode::Unauthenticated,
             401,
             "Not signed in",
-        )));
+        ))));
     };
     let body = serde_json::to_string(&RefreshRequest {
         refresh_token: token.clone(),

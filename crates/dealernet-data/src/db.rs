@@ -17,13 +17,7 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnecti
         .min_connections(1)
         .connect_timeout(Duration::from_secs(10))
         .acquire_timeout(Duration::from_secs(30))
-        .sqlx_logging(false)
-        // Scoped lists are skewed: a dealer's subtree holds 20 users, a region's 2,000, the
-        // operator's all of them. A cached generic plan cannot tell them apart and picks one
-        // order for every scope (measured: a dealer's page walking the whole name index). Plan
-        // each execution with its real parameters instead; planning these queries costs well
-        // under a millisecond.
-        .map_sqlx_postgres_opts(|o| o.options([("plan_cache_mode", "force_custom_plan")]));
+        .sqlx_logging(false);
     let db = Database::connect(opts).await?;
     if db.get_database_backend() == DbBackend::Sqlite {
         for pragma in [

@@ -8,13 +8,32 @@ use sea_orm::{ColumnTrait, Condition, ExprTrait};
 use crate::entities::org_node;
 
 /// The ids of the nodes in the subtree rooted at `path`, as a sub-query (an index range scan).
+///
+/// The bounds are SQL literals, not parameters: scoped lists are skewed (a dealer's subtree holds
+/// 20 users, a region's 2,000, the operator's all of them), and a statement planned once for one
+/// scope must not be reused for another. With the path in the text, every scope is its own cached
+/// statement whose plan knows the real range, and every other query keeps its cached plan.
 pub fn subtree_ids(path: &OrgPath) -> sea_orm::sea_query::SelectStatement {
     Query::select()
         .column(org_node::Column::Id)
         .from(org_node::Entity)
-        .and_where(org_node::Column::Path.gte(path.as_str()))
-        .and_where(org_node::Column::Path.lt(path.upper_bound()))
+        .and_where(path_col().gte(path_literal(path.as_str())))
+        .and_where(path_col().lt(path_literal(&path.upper_bound())))
         .to_owned()
+}
+
+fn path_col() -> SimpleExpr {
+    Expr::col(org_node::Column::Path.as_column_ref())
+}
+
+/// A materialised path (digits and `/` only, as [`OrgPath::parse`] guarantees) as a literal;
+/// anything else stays a bound parameter.
+fn path_literal(p: &str) -> SimpleExpr {
+    if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit() || b == b'/') {
+        Expr::cust(format!("'{p}'"))
+    } else {
+        Expr::val(p.to_string())
+    }
 }
 
 /// Records whose node is `org_col`'s value and, for "own" scope, whose responsible user is in
@@ -37,4 +56,32 @@ where
 
 fn nothing() -> SimpleExpr {
     Expr::val(1).eq(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sea_orm::sea_query::{PostgresQueryBuilder, SqliteQueryBuilder};
+
+    #[test]
+    fn subtree_bounds_are_literals() -> Result<(), Box<dyn std::error::Error>> {
+        let path = OrgPath::parse("/1/25/")?;
+        let (sql, values) = subtree_ids(&path).build(PostgresQueryBuilder);
+        assert!(sql.contains("'/1/25/'"), "{sql}");
+        assert!(sql.contains("'/1/250'"), "{sql}");
+        assert!(values.0.is_empty());
+        let (sql, values) = subtree_ids(&path).build(SqliteQueryBuilder);
+        assert!(sql.contains("'/1/25/'"), "{sql}");
+        assert!(values.0.is_empty());
+        Ok(())
+    }
+
+    #[test]
+    fn anything_but_a_path_stays_a_parameter() {
+        let (sql, values) = Query::select()
+            .expr(path_literal("/1/' OR 1=1 --"))
+            .build(PostgresQueryBuilder);
+        assert!(!sql.contains("OR 1=1"), "{sql}");
+        assert_eq!(values.0.len(), 1);
+    }
 }

@@ -79,7 +79,10 @@ async fn main() -> Result<()> {
     admin
         .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
         .await?;
-    let result = run(&format!("{pg}/{name}")).await;
+    // The app reaches PostgreSQL over loopback; `BENCH_PG_SSLMODE` (default `prefer`, the
+    // driver's own default) says whether that link is encrypted.
+    let sslmode = std::env::var("BENCH_PG_SSLMODE").unwrap_or_else(|_| "prefer".into());
+    let result = run(&format!("{pg}/{name}?sslmode={sslmode}")).await;
     let _ = admin
         .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
         .await;

@@ -72,7 +72,20 @@ pub mod warehouse {
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
+    pub enum Relation {
+        #[sea_orm(
+            belongs_to = "crate::entities::org_node::Entity",
+            from = "Column::OrgId",
+            to = "crate::entities::org_node::Column::Id"
+        )]
+        Org,
+    }
+
+    impl Related<crate::entities::org_node::Entity> for Entity {
+        fn to() -> RelationDef {
+            Relation::Org.def()
+        }
+    }
 
     impl ActiveModelBehavior for ActiveModel {}
 }

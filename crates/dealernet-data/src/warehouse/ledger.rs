@@ -21,7 +21,7 @@ use sea_orm::{
 };
 
 use super::entity::{balance, equipment_model, ledger, unit, warehouse};
-use super::locations::{Place, place, visible_ids, visible_place};
+use super::locations::{Place, place, visible_ids, visible_pair, visible_place};
 use super::{catalogue, corrupt, execute, get, query_all, serial_arg};
 use crate::audit::{self, Change};
 use crate::context::Ctx;
@@ -78,8 +78,21 @@ pub(crate) async fn apply<C: ConnectionTrait>(
     actor: &Actor,
     moves: &[Move],
 ) -> Result<Vec<ledger::Model>> {
+    apply_with(conn, actor, moves, false).await
+}
+
+/// [`apply`]; with `units_moved`, the caller has already moved (and so locked) every unit.
+async fn apply_with<C: ConnectionTrait>(
+    conn: &C,
+    actor: &Actor,
+    moves: &[Move],
+    units_moved: bool,
+) -> Result<Vec<ledger::Model>> {
     let now = Utc::now();
-    let mut unit_moves: Vec<&Move> = moves.iter().filter(|m| m.unit.is_some()).collect();
+    let mut unit_moves: Vec<&Move> = moves
+        .iter()
+        .filter(|m| m.unit.is_some() && !units_moved)
+        .collect();
     unit_moves.sort_by_key(|m| m.unit.as_ref().map(|u| u.0));
     for m in &unit_moves {
         let (Some((unit_id, serial)), Some(from)) = (&m.unit, m.from) else {
@@ -216,6 +229,14 @@ pub(crate) async fn entries_wire<C: ConnectionTrait>(
         .flatten()
         .collect();
     let names = names(conn, ids).await?;
+    entries_named(rows, &names)
+}
+
+/// [`entries_wire`] when the caller already knows every warehouse's name.
+fn entries_named(
+    rows: Vec<ledger::Model>,
+    names: &BTreeMap<i64, String>,
+) -> Result<Vec<LedgerEntry>> {
     rows.into_iter()
         .map(|r| {
             Ok(LedgerEntry {
@@ -336,8 +357,8 @@ pub async fn transfer(db: &DatabaseConnection, ctx: Ctx<'_>, input: Transfer) ->
         ));
     }
     let txn = db.begin().await?;
-    let from = visible_place(&txn, actor, input.from_warehouse_id).await?;
-    let to = visible_place(&txn, actor, input.to_warehouse_id).await?;
+    let (from, to) =
+        visible_pair(&txn, actor, input.from_warehouse_id, input.to_warehouse_id).await?;
     authorize_movement(actor, &from.path)?;
     authorize_movement(actor, &to.path)?;
     if to.m.is_virtual || from.m.is_virtual {
@@ -346,6 +367,15 @@ pub async fn transfer(db: &DatabaseConnection, ctx: Ctx<'_>, input: Transfer) ->
             "virtual",
             "transfers run between real warehouses; virtual locations change through their documents",
         ));
+    }
+    if let ([serial], []) = (input.serials.as_slice(), input.items.as_slice()) {
+        // The common case, one scanned unit: find and move it in one statement.
+        let entries = transfer_one(&txn, actor, &from, &to, serial, &input.note).await?;
+        audit_moves(&txn, ctx, "transfer", Some(from.m.org_id), &entries).await?;
+        txn.commit().await?;
+        return Ok(Movement {
+            entries: entries_named(entries, &place_names(&from, &to))?,
+        });
     }
     let mut moves = Vec::new();
     for (i, s) in input.serials.iter().enumerate() {
@@ -388,9 +418,71 @@ pub async fn transfer(db: &DatabaseConnection, ctx: Ctx<'_>, input: Transfer) ->
     }
     let entries = apply(&txn, actor, &moves).await?;
     audit_moves(&txn, ctx, "transfer", Some(from.m.org_id), &entries).await?;
-    let entries = entries_wire(&txn, entries).await?;
     txn.commit().await?;
-    Ok(Movement { entries })
+    Ok(Movement {
+        entries: entries_named(entries, &place_names(&from, &to))?,
+    })
+}
+
+fn place_names(from: &Place, to: &Place) -> BTreeMap<i64, String> {
+    BTreeMap::from([
+        (from.m.id, from.m.name.clone()),
+        (to.m.id, to.m.name.clone()),
+    ])
+}
+
+/// Moves one serialised unit from `from` to `to`: the conditional update finds, locks and moves
+/// it at once; only when it matches nothing do further reads say why (unknown serial, part of a
+/// kit, somewhere else), and nothing has moved.
+async fn transfer_one<C: ConnectionTrait>(
+    conn: &C,
+    actor: &Actor,
+    from: &Place,
+    to: &Place,
+    raw: &str,
+    note: &str,
+) -> Result<Vec<ledger::Model>> {
+    let field = "serials[0]";
+    let serial = serial_arg(field, raw)?;
+    let rows = query_all(
+        conn,
+        "UPDATE stock_units SET warehouse_id = ?, version = version + 1, updated_at = ? \
+         WHERE serial = ? AND warehouse_id = ? AND kit_unit_id IS NULL \
+         RETURNING id, model_id",
+        vec![
+            to.m.id.into(),
+            Utc::now().into(),
+            serial.as_str().into(),
+            from.m.id.into(),
+        ],
+    )
+    .await?;
+    let Some(row) = rows.first() else {
+        let u = unit_by_serial(conn, field, &serial).await?;
+        if u.kit_unit_id.is_some() {
+            return Err(ServiceError::field(
+                field,
+                "in_kit",
+                "is assembled into a kit; move the kit",
+            ));
+        }
+        return Err(ServiceError::conflict(
+            format!("unit {serial} is not in warehouse {} (any more)", from.m.id),
+            Some(u.id),
+        ));
+    };
+    let m = Move {
+        model_id: get(row, "model_id")?,
+        unit: Some((get(row, "id")?, serial)),
+        quantity: 1,
+        from: Some(from.m.id),
+        to: to.m.id,
+        reason: MovementReason::Transfer,
+        document: None,
+        reverses: None,
+        note: note.to_string(),
+    };
+    apply_with(conn, actor, &[m], true).await
 }
 
 /// Corrects a ledger entry by writing its mirror image (the entry itself never changes).

@@ -6,7 +6,7 @@ use dealernet_domain::list::{Page, Paging};
 use dealernet_domain::org::OrgPath;
 use dealernet_domain::policy::{Actor, Visibility};
 use dealernet_domain::warehouse::{CreateWarehouse, Warehouse, WarehouseKind, place_ref};
-use sea_orm::sea_query::{Expr, Query, SelectStatement};
+use sea_orm::sea_query::{Query, SelectStatement};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
     EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
@@ -52,6 +52,10 @@ async fn with_org<C: ConnectionTrait>(conn: &C, m: warehouse::Model) -> Result<P
         .one(conn)
         .await?
         .ok_or_else(|| corrupt("warehouse without node"))?;
+    place_of(m, org)
+}
+
+fn place_of(m: warehouse::Model, org: org_node::Model) -> Result<Place> {
     Ok(Place {
         kind: WarehouseKind::parse(&m.kind).ok_or_else(|| corrupt("warehouse kind"))?,
         path: parse_path(&org.path)?,
@@ -62,8 +66,13 @@ async fn with_org<C: ConnectionTrait>(conn: &C, m: warehouse::Model) -> Result<P
 
 /// A warehouse, without any policy check.
 pub(crate) async fn place<C: ConnectionTrait>(conn: &C, id: i64) -> Result<Option<Place>> {
-    match warehouse::Entity::find_by_id(id).one(conn).await? {
-        Some(m) => Ok(Some(with_org(conn, m).await?)),
+    match warehouse::Entity::find_by_id(id)
+        .find_also_related(org_node::Entity)
+        .one(conn)
+        .await?
+    {
+        Some((m, Some(org))) => Ok(Some(place_of(m, org)?)),
+        Some((_, None)) => Err(corrupt("warehouse without node")),
         None => Ok(None),
     }
 }
@@ -77,6 +86,44 @@ pub(crate) async fn visible_place<C: ConnectionTrait>(
     let p = place(conn, id).await?.ok_or(ServiceError::NotFound)?;
     actor.authorize(Resource::Warehouses, Action::View, place_ref(&p.path))?;
     Ok(p)
+}
+
+/// Two warehouses the actor may see, read together; 404 when either does not exist or is out of
+/// the actor's scope.
+pub(crate) async fn visible_pair<C: ConnectionTrait>(
+    conn: &C,
+    actor: &Actor,
+    a: i64,
+    b: i64,
+) -> Result<(Place, Place)> {
+    let mut found = Vec::with_capacity(2);
+    for (m, org) in warehouse::Entity::find()
+        .filter(warehouse::Column::Id.is_in([a, b]))
+        .find_also_related(org_node::Entity)
+        .all(conn)
+        .await?
+    {
+        found.push(place_of(
+            m,
+            org.ok_or_else(|| corrupt("warehouse without node"))?,
+        )?);
+    }
+    let mut take = |id: i64| -> Result<Place> {
+        let i = found
+            .iter()
+            .position(|p| p.m.id == id)
+            .ok_or(ServiceError::NotFound)?;
+        let p = if a == b {
+            found[i].clone()
+        } else {
+            found.swap_remove(i)
+        };
+        actor.authorize(Resource::Warehouses, Action::View, place_ref(&p.path))?;
+        Ok(p)
+    };
+    let first = take(a)?;
+    let second = take(b)?;
+    Ok((first, second))
 }
 
 /// The node's virtual location of `kind`, created on first use.
@@ -247,18 +294,19 @@ pub async fn list(
     }
     let total = q.clone().count(db).await?;
     let rows = q
-        .order_by_asc(Expr::cust(
-            "(SELECT path FROM org_nodes WHERE org_nodes.id = warehouses.org_id)",
-        ))
+        .find_also_related(org_node::Entity)
+        .order_by_asc(org_node::Column::Path)
         .order_by_asc(warehouse::Column::Name)
         .order_by_asc(warehouse::Column::Id)
         .limit(paging.limit)
         .offset(paging.offset)
         .all(db)
         .await?;
-    let mut items = Vec::with_capacity(rows.len());
-    for m in rows {
-        items.push(with_org(db, m).await?.wire());
-    }
+    let items = rows
+        .into_iter()
+        .map(|(m, org)| {
+            Ok(place_of(m, org.ok_or_else(|| corrupt("warehouse without node"))?)?.wire())
+        })
+        .collect::<Result<Vec<_>>>()?;
     Ok(Page { items, total })
 }
