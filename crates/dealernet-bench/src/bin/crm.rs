@@ -91,7 +91,7 @@ async fn load(conn: &DatabaseConnection, cli: &Cli, first_user: i64, users: i64)
                  (ARRAY['Nord','Volga','Ural','Baltic','Sibir','Kuban','Altai','Oka'])[1 + g % 8] || ' '
                    || (ARRAY['Stroy','Cold','Thermo','Foods','Energo','Tech','Invest','Trade'])[1 + (g / 8) % 8]
                    || ' ' || g AS name,
-                 lpad(g::text, 10, '7') AS legal_id,
+                 '7' || lpad(g::text, 9, '0') AS legal_id,
                  'office' || g || '@client.example' AS email,
                  '+7 ' || (300 + g % 600) || ' ' || lpad((g % 10000000)::text, 7, '0') AS phone,
                  'City ' || (g % 900) || ', Street ' || (g % 97) || ' ' || (g % 200) AS address) c
