@@ -120,11 +120,26 @@ impl Application {
         };
         let workers = crate::notify::start(conn.clone(), &state.settings, state.push.clone());
         let http_workers = state.settings.workers;
+        let worker_count = if http_workers > 0 {
+            http_workers
+        } else {
+            std::thread::available_parallelism().map_or(1, |n| n.get())
+        };
+        // Each HTTP worker gets its own PostgreSQL pool (see `db::worker_pool`); the shared one
+        // serves the background workers, and everything on SQLite.
+        let per_worker = (state.settings.db_max_connections / worker_count as u32).max(2);
+        let url = state.settings.effective_database_url();
         let data = web::Data::new(state);
-        let mut server = HttpServer::new(move || app(data.clone()))
-            .listen(listener)
-            .map_err(|e| StartError::Other(e.to_string()))?
-            .shutdown_timeout(10);
+        let mut server = HttpServer::new(move || match db::worker_pool(&url, per_worker) {
+            Some(db) => app(web::Data::new(AppState {
+                db,
+                ..AppState::clone(&data)
+            })),
+            None => app(data.clone()),
+        })
+        .listen(listener)
+        .map_err(|e| StartError::Other(e.to_string()))?
+        .shutdown_timeout(10);
         if http_workers > 0 {
             server = server.workers(http_workers);
         }

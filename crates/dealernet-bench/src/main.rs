@@ -31,6 +31,10 @@ struct Cli {
     seconds: u32,
     #[arg(long, default_value_t = 32)]
     connections: u32,
+    /// Whether the app's link to PostgreSQL is encrypted (`prefer` is the driver's default;
+    /// `disable` measures the API without TLS on loopback, as pgbench's reference runs).
+    #[arg(long, default_value = "prefer", env = "BENCH_PG_SSLMODE")]
+    sslmode: String,
     /// Keep the benchmark database afterwards.
     #[arg(long)]
     keep: bool,
@@ -162,7 +166,7 @@ async fn main() -> Result<()> {
     admin
         .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
         .await?;
-    let url = format!("{}/{name}", cli.pg);
+    let url = format!("{}/{name}?sslmode={}", cli.pg, cli.sslmode);
     let result = run(&cli, &url, users, regions, dealers_per_region).await;
     if !cli.keep {
         let _ = admin

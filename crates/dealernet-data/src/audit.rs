@@ -31,8 +31,15 @@ pub struct Change<'a> {
 
 /// Writes an audit entry on `conn` (pass the transaction that makes the change).
 pub async fn record<C: ConnectionTrait>(conn: &C, ctx: Ctx<'_>, change: Change<'_>) -> Result<()> {
+    audit_log::Entity::insert(entry(ctx, change))
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
+fn entry(ctx: Ctx<'_>, change: Change<'_>) -> audit_log::ActiveModel {
     let changed = changed_fields(change.before.as_ref(), change.after.as_ref());
-    let entry = audit_log::ActiveModel {
+    audit_log::ActiveModel {
         at: Set(Utc::now()),
         actor_user_id: Set(ctx.actor.user_id),
         actor_api_key_id: Set(ctx.actor.api_key_id),
@@ -48,8 +55,23 @@ pub async fn record<C: ConnectionTrait>(conn: &C, ctx: Ctx<'_>, change: Change<'
         request_id: Set(ctx.meta.request_id.clone()),
         client_ip: Set(ctx.meta.client_ip.clone()),
         ..Default::default()
-    };
-    audit_log::Entity::insert(entry).exec(conn).await?;
+    }
+}
+
+/// Writes many audit entries on `conn` in a few multi-row statements (bulk changes such as an
+/// import).
+pub async fn record_many<C: ConnectionTrait>(
+    conn: &C,
+    ctx: Ctx<'_>,
+    changes: Vec<Change<'_>>,
+) -> Result<()> {
+    let mut entries = changes.into_iter().map(|c| entry(ctx, c)).peekable();
+    while entries.peek().is_some() {
+        let chunk: Vec<audit_log::ActiveModel> = entries.by_ref().take(500).collect();
+        audit_log::Entity::insert_many(chunk)
+            .exec_without_returning(conn)
+            .await?;
+    }
     Ok(())
 }
 

@@ -32,6 +32,35 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnecti
     Ok(db)
 }
 
+/// A PostgreSQL pool for one HTTP worker thread, or `None` where the shared pool must serve
+/// (SQLite, or no async runtime on the calling thread).
+///
+/// A socket belongs to the runtime that opened it: when a worker's request runs a query on a
+/// connection another runtime opened, every read and write wakes that other runtime's thread
+/// first, and the context switches cost more than the query. The pool is lazy, so each
+/// connection is opened by (and stays with) the worker thread that first needs it.
+pub fn worker_pool(url: &str, max_connections: u32) -> Option<DatabaseConnection> {
+    use sea_orm::SqlxPostgresConnector;
+    use sea_orm::sqlx::ConnectOptions as _;
+    use sea_orm::sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+
+    if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+        return None;
+    }
+    // The pool's maintenance task is spawned on the current runtime.
+    tokio::runtime::Handle::try_current().ok()?;
+    let options = url
+        .parse::<PgConnectOptions>()
+        .ok()?
+        .disable_statement_logging();
+    let pool = PgPoolOptions::new()
+        .max_connections(max_connections.max(1))
+        .min_connections(0)
+        .acquire_timeout(Duration::from_secs(30))
+        .connect_lazy_with(options);
+    Some(SqlxPostgresConnector::from_sqlx_postgres_pool(pool))
+}
+
 /// Applies every pending migration.
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
     Migrator::up(db, None).await

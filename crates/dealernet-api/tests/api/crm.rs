@@ -1075,6 +1075,25 @@ async fn an_import_dry_run_reports_every_row_and_a_rerun_creates_nothing_new() {
     assert_eq!(real.body["applied"], true);
     assert_eq!(app.count("clients").await, 3);
     assert_eq!(app.count("client_contacts").await, 2);
+    // The contact is part of the any-field search, and every change has its audit entry.
+    let found = app.get("/clients?q=petrov@nord").token(&token).send().await;
+    assert_eq!(found.body["total"], 1, "{}", found.text);
+    assert_eq!(found.body["items"][0]["name"], "Nord Stroy");
+    let nord = found.body["items"][0]["id"].as_i64().unwrap_or_default();
+    let history = app
+        .get(&format!("/audit?entity=clients&id={nord}"))
+        .token(&token)
+        .send()
+        .await;
+    let mut actions: Vec<String> = history.body["items"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap_or("").to_string())
+        .collect();
+    actions.sort();
+    assert_eq!(actions, ["add_contact", "create"], "{}", history.text);
     let again = import(&app, &token, good, "text/csv", false).await;
     assert_eq!(again.body["created"], 0, "{}", again.text);
     assert_eq!(again.body["unchanged"], 3);
@@ -1092,6 +1111,28 @@ async fn an_import_dry_run_reports_every_row_and_a_rerun_creates_nothing_new() {
     assert_eq!(app.count("clients").await, 3);
     let found = app.get("/clients?q=group").token(&token).send().await;
     assert_eq!(found.body["items"][0]["phone"], "+7 495 000-00-01");
+    // Two new rows with one e-mail (and different legal ids) are a row error; nothing is written.
+    let clash = csv_of(&[
+        "name,legal_id,email",
+        "First New,5001000001,same@new.example",
+        "Second New,5001000002,same@new.example",
+    ]);
+    let res = import(&app, &token, clash, "text/csv", false).await;
+    assert_eq!(res.body["applied"], false, "{}", res.text);
+    let rows: Vec<(u64, String)> = res.body["errors"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|e| {
+            (
+                e["row"].as_u64().unwrap_or(0),
+                e["field"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(rows, vec![(3, "email".into())], "{}", res.text);
+    assert_eq!(app.count("clients").await, 3);
 }
 
 #[tokio::test]

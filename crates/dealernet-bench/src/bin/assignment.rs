@@ -10,7 +10,7 @@
 //!
 //! Measured, not asserted. `DEALERNET_BENCH_PG` names the server (default local `postgres`),
 //! `BENCH_SECS` the length of each throughput run (default 10), `BENCH_DECISIONS` the number of
-//! in-process decisions (default 2000).
+//! in-process decisions (default 2000), `BENCH_PG_SSLMODE` the app's `sslmode` (default `prefer`).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -68,7 +68,10 @@ async fn main() -> Result<()> {
     admin
         .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
         .await?;
-    let result = run(&format!("{pg}/{name}"), secs, decisions).await;
+    // `BENCH_PG_SSLMODE` (default `prefer`, the driver's own) says whether the app's loopback
+    // link to PostgreSQL is encrypted.
+    let sslmode = std::env::var("BENCH_PG_SSLMODE").unwrap_or_else(|_| "prefer".into());
+    let result = run(&format!("{pg}/{name}?sslmode={sslmode}"), secs, decisions).await;
     let _ = admin
         .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
         .await;

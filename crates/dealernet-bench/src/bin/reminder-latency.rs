@@ -65,7 +65,10 @@ async fn main() -> Result<()> {
     admin
         .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
         .await?;
-    let result = run(&format!("{pg}/{name}"), count).await;
+    // `BENCH_PG_SSLMODE` (default `prefer`, the driver's own) says whether the app's loopback
+    // link to PostgreSQL is encrypted.
+    let sslmode = std::env::var("BENCH_PG_SSLMODE").unwrap_or_else(|_| "prefer".into());
+    let result = run(&format!("{pg}/{name}?sslmode={sslmode}"), count).await;
     let _ = admin
         .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
         .await;

@@ -342,19 +342,22 @@ pub(crate) async fn ensure_unique<C: ConnectionTrait>(
     Ok(())
 }
 
-/// Inserts a client inside `conn`'s transaction (shared by create and import).
-/// `known_new`: the caller already looked the legal id and e-mail up and found nothing.
-pub(crate) async fn insert<C: ConnectionTrait>(
+/// Where a new client goes and who answers for it, once the policy has allowed both.
+pub(crate) struct Placement {
+    pub org_id: i64,
+    pub manager_id: Option<i64>,
+}
+
+/// Resolves the node and the responsible manager of a new client (the actor's own node and the
+/// actor by default) and checks the actor may put a client there and would still see it.
+pub(crate) async fn placement<C: ConnectionTrait>(
     conn: &C,
-    ctx: Ctx<'_>,
-    input: &CreateClient,
-    known_new: bool,
-) -> Result<client::Model> {
-    let actor = ctx.actor;
-    let (org_id, path) = placeable_org(conn, actor, Resource::Clients, input.org_id).await?;
-    let manager_id = input.manager_id.or(actor.user_id);
-    let legal_id = clean(input.legal_id.as_deref());
-    let email = norm_email(input.email.as_deref());
+    actor: &Actor,
+    org_id: Option<i64>,
+    manager_id: Option<i64>,
+) -> Result<Placement> {
+    let (org_id, path) = placeable_org(conn, actor, Resource::Clients, org_id).await?;
+    let manager_id = manager_id.or(actor.user_id);
     let probe = RecordRef {
         org_path: &path,
         responsible_id: manager_id,
@@ -374,11 +377,19 @@ pub(crate) async fn insert<C: ConnectionTrait>(
     {
         check_manager(conn, Resource::Clients, m, probe).await?;
     }
-    if !known_new {
-        ensure_unique(conn, actor, legal_id.as_deref(), email.as_deref(), None).await?;
-    }
-    let now = Utc::now();
+    Ok(Placement { org_id, manager_id })
+}
+
+/// A new client's row, its search text covering `contact` too when one comes with it.
+fn new_model(
+    input: &CreateClient,
+    place: &Placement,
+    contact: Option<&ContactInput>,
+    now: chrono::DateTime<Utc>,
+) -> client::ActiveModel {
     let name = input.name.trim().to_string();
+    let legal_id = clean(input.legal_id.as_deref());
+    let email = norm_email(input.email.as_deref());
     let (registration_no, legal_address, postal_address, phone, website) = (
         clean(input.registration_no.as_deref()),
         clean(input.legal_address.as_deref()),
@@ -387,7 +398,11 @@ pub(crate) async fn insert<C: ConnectionTrait>(
         clean(input.website.as_deref()),
     );
     let notes = input.notes.trim().to_string();
-    let search = search_text([
+    let c_name = contact.map(|c| c.name.trim().to_string());
+    let c_position = contact.and_then(|c| clean(c.position.as_deref()));
+    let c_phone = contact.and_then(|c| clean(c.phone.as_deref()));
+    let c_email = contact.and_then(|c| norm_email(c.email.as_deref()));
+    let mut parts = vec![
         name.as_str(),
         legal_id.as_deref().unwrap_or(""),
         registration_no.as_deref().unwrap_or(""),
@@ -397,8 +412,17 @@ pub(crate) async fn insert<C: ConnectionTrait>(
         email.as_deref().unwrap_or(""),
         website.as_deref().unwrap_or(""),
         notes.as_str(),
-    ]);
-    let m = client::ActiveModel {
+    ];
+    if contact.is_some() {
+        parts.extend([
+            c_name.as_deref().unwrap_or(""),
+            c_position.as_deref().unwrap_or(""),
+            c_phone.as_deref().unwrap_or(""),
+            c_email.as_deref().unwrap_or(""),
+        ]);
+    }
+    let search = search_text(parts);
+    client::ActiveModel {
         name: Set(name),
         legal_id: Set(legal_id),
         registration_no: Set(registration_no),
@@ -408,19 +432,57 @@ pub(crate) async fn insert<C: ConnectionTrait>(
         email: Set(email),
         website: Set(website),
         notes: Set(notes),
-        org_id: Set(org_id),
-        manager_id: Set(manager_id),
+        org_id: Set(place.org_id),
+        manager_id: Set(place.manager_id),
         search_text: Set(search),
         version: Set(1),
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()
     }
-    .insert(conn)
-    .await
-    .map_err(on_unique(
-        "a client with this legal id or e-mail already exists",
-    ))?;
+}
+
+fn new_contact_model(
+    client_id: i64,
+    input: &ContactInput,
+    now: chrono::DateTime<Utc>,
+) -> contact::ActiveModel {
+    contact::ActiveModel {
+        client_id: Set(client_id),
+        name: Set(input.name.trim().to_string()),
+        position: Set(clean(input.position.as_deref())),
+        phone: Set(clean(input.phone.as_deref())),
+        email: Set(norm_email(input.email.as_deref())),
+        notes: Set(input.notes.trim().to_string()),
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+}
+
+/// Inserts a client inside `conn`'s transaction (the create endpoint).
+pub(crate) async fn insert<C: ConnectionTrait>(
+    conn: &C,
+    ctx: Ctx<'_>,
+    input: &CreateClient,
+) -> Result<client::Model> {
+    let actor = ctx.actor;
+    let place = placement(conn, actor, input.org_id, input.manager_id).await?;
+    ensure_unique(
+        conn,
+        actor,
+        clean(input.legal_id.as_deref()).as_deref(),
+        norm_email(input.email.as_deref()).as_deref(),
+        None,
+    )
+    .await?;
+    let m = new_model(input, &place, None, Utc::now())
+        .insert(conn)
+        .await
+        .map_err(on_unique(
+            "a client with this legal id or e-mail already exists",
+        ))?;
     audit::record(
         conn,
         ctx,
@@ -438,6 +500,116 @@ pub(crate) async fn insert<C: ConnectionTrait>(
     Ok(m)
 }
 
+/// Rows per multi-row `INSERT`: well inside both engines' bound-parameter limits.
+const BULK_ROWS: usize = 500;
+
+/// Inserts many new clients (each with its contact, if any) at `place` in `conn`'s
+/// transaction, a few hundred rows per statement, with every audit entry. The caller has
+/// checked that no legal id or e-mail is taken. Answers the client ids in input order.
+pub(crate) async fn insert_many<C: ConnectionTrait>(
+    conn: &C,
+    ctx: Ctx<'_>,
+    place: &Placement,
+    rows: &[(&CreateClient, Option<&ContactInput>)],
+) -> Result<Vec<i64>> {
+    let now = Utc::now();
+    let mut ids = Vec::with_capacity(rows.len());
+    for chunk in rows.chunks(BULK_ROWS) {
+        let models: Vec<client::ActiveModel> = chunk
+            .iter()
+            .map(|(input, contact)| new_model(input, place, *contact, now))
+            .collect();
+        let inserted = client::Entity::insert_many(models)
+            .exec_with_returning(conn)
+            .await
+            .map_err(on_unique(
+                "a client with this legal id or e-mail already exists",
+            ))?;
+        // Both engines answer `RETURNING` rows in the order of the `VALUES` list; check it.
+        if inserted.len() != chunk.len()
+            || inserted
+                .iter()
+                .zip(chunk)
+                .any(|(m, (input, _))| m.name != input.name.trim())
+        {
+            return Err(ServiceError::Internal(
+                "the bulk insert answered rows out of order".into(),
+            ));
+        }
+        let mut changes: Vec<Change<'_>> = inserted
+            .iter()
+            .map(|m| Change {
+                action: "create",
+                entity: Resource::Clients,
+                entity_id: m.id,
+                org_id: Some(m.org_id),
+                responsible_id: m.manager_id,
+                before: None,
+                after: Some(snapshot(m)),
+            })
+            .collect();
+        let contacts: Vec<contact::ActiveModel> = inserted
+            .iter()
+            .zip(chunk)
+            .filter_map(|(m, (_, c))| c.map(|c| new_contact_model(m.id, c, now)))
+            .collect();
+        if !contacts.is_empty() {
+            let added = contact::Entity::insert_many(contacts)
+                .exec_with_returning(conn)
+                .await?;
+            changes.extend(added.iter().map(|c| Change {
+                action: "add_contact",
+                entity: Resource::Clients,
+                entity_id: c.client_id,
+                org_id: Some(place.org_id),
+                responsible_id: place.manager_id,
+                before: None,
+                after: Some(contact_snapshot(c)),
+            }));
+        }
+        audit::record_many(conn, ctx, changes).await?;
+        ids.extend(inserted.iter().map(|m| m.id));
+    }
+    Ok(ids)
+}
+
+/// Clients holding any of these legal ids or (lower-cased) e-mails, keyed by each, without a
+/// policy check (the import's upsert matches on them).
+pub(crate) async fn find_by_keys<C: ConnectionTrait>(
+    conn: &C,
+    legal_ids: &[String],
+    emails: &[String],
+) -> Result<(
+    std::collections::HashMap<String, client::Model>,
+    std::collections::HashMap<String, client::Model>,
+)> {
+    let mut by_legal = std::collections::HashMap::new();
+    let mut by_email = std::collections::HashMap::new();
+    for chunk in legal_ids.chunks(BULK_ROWS) {
+        for m in client::Entity::find()
+            .filter(client::Column::LegalId.is_in(chunk.iter().cloned()))
+            .all(conn)
+            .await?
+        {
+            if let Some(l) = m.legal_id.clone() {
+                by_legal.insert(l, m);
+            }
+        }
+    }
+    for chunk in emails.chunks(BULK_ROWS) {
+        for m in client::Entity::find()
+            .filter(client::Column::Email.is_in(chunk.iter().cloned()))
+            .all(conn)
+            .await?
+        {
+            if let Some(e) = m.email.clone() {
+                by_email.insert(e, m);
+            }
+        }
+    }
+    Ok((by_legal, by_email))
+}
+
 pub async fn create(db: &DatabaseConnection, ctx: Ctx<'_>, input: CreateClient) -> Result<Client> {
     let actor = ctx.actor;
     actor.require(Resource::Clients, Action::Create)?;
@@ -453,7 +625,7 @@ pub async fn create(db: &DatabaseConnection, ctx: Ctx<'_>, input: CreateClient) 
         .map(|(f, _)| f),
     )?;
     let txn = db.begin().await?;
-    let m = insert(&txn, ctx, &input, false).await?;
+    let m = insert(&txn, ctx, &input).await?;
     txn.commit().await?;
     get(db, actor, m.id).await
 }
@@ -655,21 +827,9 @@ pub(crate) async fn insert_contact<C: ConnectionTrait>(
     manager_id: Option<i64>,
     input: &ContactInput,
 ) -> Result<contact::Model> {
-    let now = Utc::now();
-    let m = contact::ActiveModel {
-        client_id: Set(client_id),
-        name: Set(input.name.trim().to_string()),
-        position: Set(clean(input.position.as_deref())),
-        phone: Set(clean(input.phone.as_deref())),
-        email: Set(norm_email(input.email.as_deref())),
-        notes: Set(input.notes.trim().to_string()),
-        version: Set(1),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    }
-    .insert(conn)
-    .await?;
+    let m = new_contact_model(client_id, input, Utc::now())
+        .insert(conn)
+        .await?;
     refresh_search(conn, client_id).await?;
     audit::record(
         conn,
@@ -787,29 +947,6 @@ pub async fn delete_contact(
     .await?;
     txn.commit().await?;
     Ok(())
-}
-
-/// Finds a client by legal id, else by e-mail (for the import's upsert), without a policy check.
-pub(crate) async fn find_by_key<C: ConnectionTrait>(
-    conn: &C,
-    legal_id: Option<&str>,
-    email: Option<&str>,
-) -> Result<Option<client::Model>> {
-    if let Some(l) = legal_id
-        && let Some(m) = client::Entity::find()
-            .filter(client::Column::LegalId.eq(l))
-            .one(conn)
-            .await?
-    {
-        return Ok(Some(m));
-    }
-    if let Some(e) = email {
-        return Ok(client::Entity::find()
-            .filter(client::Column::Email.eq(e.to_lowercase()))
-            .one(conn)
-            .await?);
-    }
-    Ok(None)
 }
 
 /// Whether a client already has a contact with this e-mail or (without e-mail) this name.

@@ -298,52 +298,59 @@ pub async fn run(
     if !report.errors.is_empty() {
         return Ok(report);
     }
-    // Apply in one transaction; roll back on a dry run or any error.
+    // Apply in one transaction; roll back on a dry run or any error. Rows are matched to the
+    // clients that exist in a few look-ups; existing ones are updated one by one, new ones are
+    // inserted a few hundred per statement.
     let txn = db.begin().await?;
+    let legal_ids: Vec<String> = parsed
+        .iter()
+        .filter_map(|(_, c, _)| c.legal_id.clone())
+        .collect();
+    let emails: Vec<String> = parsed
+        .iter()
+        .filter_map(|(_, c, _)| c.email.as_ref().map(|e| e.to_lowercase()))
+        .collect();
+    let (by_legal, by_email) = clients::find_by_keys(&txn, &legal_ids, &emails).await?;
+    let mut fresh = Vec::new();
     for (line, input, contact) in parsed {
-        let existing =
-            clients::find_by_key(&txn, input.legal_id.as_deref(), input.email.as_deref()).await?;
-        let outcome: Result<(i64, i64, Option<i64>)> = match existing {
-            Some(found) => {
-                let upd = UpdateClient {
-                    name: Some(input.name.clone()),
-                    legal_id: input.legal_id.clone().map(Some),
-                    registration_no: input.registration_no.clone().map(Some),
-                    legal_address: input.legal_address.clone().map(Some),
-                    postal_address: input.postal_address.clone().map(Some),
-                    phone: input.phone.clone().map(Some),
-                    email: input.email.clone().map(Some),
-                    website: input.website.clone().map(Some),
-                    notes: Some(input.notes.clone()).filter(|n| !n.is_empty()),
-                    org_id: None,
-                    manager_id: None,
-                };
-                match clients::apply_update(&txn, ctx, found.id, &upd, None).await {
-                    Ok((m, changed)) => {
-                        if changed {
-                            report.updated += 1;
-                        } else {
-                            report.unchanged += 1;
-                        }
-                        Ok((m.id, m.org_id, m.manager_id))
-                    }
-                    Err(e) => Err(e),
-                }
-            }
-            None => match clients::insert(&txn, ctx, &input, true).await {
-                Ok(m) => {
-                    report.created += 1;
-                    Ok((m.id, m.org_id, m.manager_id))
-                }
-                Err(e) => Err(e),
-            },
+        let existing = input
+            .legal_id
+            .as_deref()
+            .and_then(|l| by_legal.get(l))
+            .or_else(|| {
+                input
+                    .email
+                    .as_deref()
+                    .and_then(|e| by_email.get(&e.to_lowercase()))
+            });
+        let Some(found) = existing else {
+            fresh.push((line, input, contact));
+            continue;
         };
-        match outcome {
-            Ok((client_id, org_id, manager_id)) => {
+        let upd = UpdateClient {
+            name: Some(input.name.clone()),
+            legal_id: input.legal_id.clone().map(Some),
+            registration_no: input.registration_no.clone().map(Some),
+            legal_address: input.legal_address.clone().map(Some),
+            postal_address: input.postal_address.clone().map(Some),
+            phone: input.phone.clone().map(Some),
+            email: input.email.clone().map(Some),
+            website: input.website.clone().map(Some),
+            notes: Some(input.notes.clone()).filter(|n| !n.is_empty()),
+            org_id: None,
+            manager_id: None,
+        };
+        match clients::apply_update(&txn, ctx, found.id, &upd, None).await {
+            Ok((m, changed)) => {
+                if changed {
+                    report.updated += 1;
+                } else {
+                    report.unchanged += 1;
+                }
                 if let Some(c) = contact
-                    && !clients::has_contact(&txn, client_id, &c.name, c.email.as_deref()).await?
+                    && !clients::has_contact(&txn, m.id, &c.name, c.email.as_deref()).await?
                 {
-                    clients::insert_contact(&txn, ctx, client_id, org_id, manager_id, &c).await?;
+                    clients::insert_contact(&txn, ctx, m.id, m.org_id, m.manager_id, &c).await?;
                     report.contacts_created += 1;
                 }
             }
@@ -352,6 +359,9 @@ pub async fn run(
             Err(e) => report.errors.extend(describe(line, e)),
         }
     }
+    if !fresh.is_empty() {
+        insert_fresh(&txn, ctx, fresh, report.updated > 0, &mut report).await?;
+    }
     if dry_run || !report.errors.is_empty() {
         txn.rollback().await?;
     } else {
@@ -359,6 +369,83 @@ pub async fn run(
         report.applied = true;
     }
     Ok(report)
+}
+
+/// Creates the rows no client matched, after checking that no two of them (nor a client an
+/// earlier row of this import just changed) share a legal id or an e-mail.
+async fn insert_fresh<C: sea_orm::ConnectionTrait>(
+    txn: &C,
+    ctx: Ctx<'_>,
+    fresh: Vec<(u64, CreateClient, Option<ContactInput>)>,
+    recheck: bool,
+    report: &mut ImportReport,
+) -> Result<()> {
+    let mut legal_rows: HashMap<String, u64> = HashMap::new();
+    let mut email_rows: HashMap<String, u64> = HashMap::new();
+    for (line, input, _) in &fresh {
+        if let Some(l) = &input.legal_id
+            && let Some(first) = legal_rows.insert(l.clone(), *line)
+        {
+            report.errors.push(RowError {
+                row: *line,
+                field: "legal_id".into(),
+                message: format!("row {first} has the same legal id"),
+            });
+        }
+        if let Some(e) = &input.email
+            && let Some(first) = email_rows.insert(e.to_lowercase(), *line)
+        {
+            report.errors.push(RowError {
+                row: *line,
+                field: "email".into(),
+                message: format!("row {first} has the same e-mail"),
+            });
+        }
+    }
+    if recheck {
+        let legal: Vec<String> = legal_rows.keys().cloned().collect();
+        let emails: Vec<String> = email_rows.keys().cloned().collect();
+        let (by_legal, by_email) = clients::find_by_keys(txn, &legal, &emails).await?;
+        for (key, field, taken) in [
+            ("legal id", "legal_id", &by_legal),
+            ("e-mail", "email", &by_email),
+        ] {
+            let rows = if field == "legal_id" {
+                &legal_rows
+            } else {
+                &email_rows
+            };
+            for (value, m) in taken {
+                if let Some(line) = rows.get(value) {
+                    report.errors.push(RowError {
+                        row: *line,
+                        field: field.into(),
+                        message: format!(
+                            "a client with the {key} {value} already exists (#{})",
+                            m.id
+                        ),
+                    });
+                }
+            }
+        }
+    }
+    if !report.errors.is_empty() {
+        return Ok(());
+    }
+    let place = match clients::placement(txn, ctx.actor, None, None).await {
+        Ok(p) => p,
+        Err(e @ (ServiceError::Db(_) | ServiceError::Internal(_))) => return Err(e),
+        Err(e) => {
+            report.errors.push(file_error(e.to_string()));
+            return Ok(());
+        }
+    };
+    let rows: Vec<(&CreateClient, Option<&ContactInput>)> =
+        fresh.iter().map(|(_, c, k)| (c, k.as_ref())).collect();
+    let ids = clients::insert_many(txn, ctx, &place, &rows).await?;
+    report.created += ids.len() as u64;
+    report.contacts_created += rows.iter().filter(|(_, k)| k.is_some()).count() as u64;
+    Ok(())
 }
 
 fn describe(line: u64, e: ServiceError) -> Vec<RowError> {

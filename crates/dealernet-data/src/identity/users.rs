@@ -317,30 +317,21 @@ pub async fn list(
             },
         );
     }
+    // The node's name comes with the page in one round trip.
     let rows = q
         .order_by(user::Column::Id, Order::Asc)
         .limit(paging.limit)
         .offset(paging.offset)
+        .find_also_related(org_node::Entity)
         .all(db)
         .await?;
-    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let ids: Vec<i64> = rows.iter().map(|(r, _)| r.id).collect();
     let mut role_map = role_summaries_of(db, &ids).await?;
-    let mut org_ids: Vec<i64> = rows.iter().map(|r| r.org_id).collect();
-    org_ids.sort_unstable();
-    org_ids.dedup();
-    let org_names: HashMap<i64, String> = org_node::Entity::find()
-        .filter(org_node::Column::Id.is_in(org_ids))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|o| (o.id, o.name))
-        .collect();
     let items = rows
         .into_iter()
-        .map(|m| {
+        .map(|(m, org)| {
             let roles = role_map.remove(&m.id).unwrap_or_default();
-            let org_name = org_names.get(&m.org_id).cloned();
-            to_wire(actor, m, org_name, roles)
+            to_wire(actor, m, org.map(|o| o.name), roles)
         })
         .collect();
     Ok(Page { items, total })
