@@ -1016,6 +1016,24 @@ async fn import(
         .await
 }
 
+/// The `(row, field)` of every error in an import report.
+fn error_rows(report: &Value) -> Vec<(u64, String)> {
+    report["errors"]
+        .as_array()
+        .map(|errors| {
+            errors
+                .iter()
+                .map(|e| {
+                    (
+                        e["row"].as_u64().unwrap_or(0),
+                        e["field"].as_str().unwrap_or("").to_string(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 #[tokio::test]
 async fn an_import_dry_run_reports_every_row_and_a_rerun_creates_nothing_new() {
     let app = spawn_app().await;
@@ -1030,18 +1048,7 @@ async fn an_import_dry_run_reports_every_row_and_a_rerun_creates_nothing_new() {
     ]);
     let res = import(&app, &token, bad, "text/csv", true).await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.text);
-    let errors: Vec<(u64, String)> = res.body["errors"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-        .iter()
-        .map(|e| {
-            (
-                e["row"].as_u64().unwrap_or(0),
-                e["field"].as_str().unwrap_or("").to_string(),
-            )
-        })
-        .collect();
+    let errors = error_rows(&res.body);
     assert_eq!(
         errors,
         vec![
@@ -1119,18 +1126,7 @@ async fn an_import_dry_run_reports_every_row_and_a_rerun_creates_nothing_new() {
     ]);
     let res = import(&app, &token, clash, "text/csv", false).await;
     assert_eq!(res.body["applied"], false, "{}", res.text);
-    let rows: Vec<(u64, String)> = res.body["errors"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-        .iter()
-        .map(|e| {
-            (
-                e["row"].as_u64().unwrap_or(0),
-                e["field"].as_str().unwrap_or("").to_string(),
-            )
-        })
-        .collect();
+    let rows = error_rows(&res.body);
     assert_eq!(rows, vec![(3, "email".into())], "{}", res.text);
     assert_eq!(app.count("clients").await, 3);
 }

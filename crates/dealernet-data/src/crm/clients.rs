@@ -1,5 +1,7 @@
 //! Client organisations and their contact people.
 
+use std::collections::HashMap;
+
 use chrono::Utc;
 use dealernet_domain::access::{Action, Resource};
 use dealernet_domain::crm::{Client, Contact, ContactInput, CreateClient, UpdateClient};
@@ -505,15 +507,15 @@ const BULK_ROWS: usize = 500;
 
 /// Inserts many new clients (each with its contact, if any) at `place` in `conn`'s
 /// transaction, a few hundred rows per statement, with every audit entry. The caller has
-/// checked that no legal id or e-mail is taken. Answers the client ids in input order.
+/// checked that no legal id or e-mail is taken. Answers how many clients it created.
 pub(crate) async fn insert_many<C: ConnectionTrait>(
     conn: &C,
     ctx: Ctx<'_>,
     place: &Placement,
     rows: &[(&CreateClient, Option<&ContactInput>)],
-) -> Result<Vec<i64>> {
+) -> Result<u64> {
     let now = Utc::now();
-    let mut ids = Vec::with_capacity(rows.len());
+    let mut created = 0;
     for chunk in rows.chunks(BULK_ROWS) {
         let models: Vec<client::ActiveModel> = chunk
             .iter()
@@ -568,9 +570,9 @@ pub(crate) async fn insert_many<C: ConnectionTrait>(
             }));
         }
         audit::record_many(conn, ctx, changes).await?;
-        ids.extend(inserted.iter().map(|m| m.id));
+        created += inserted.len() as u64;
     }
-    Ok(ids)
+    Ok(created)
 }
 
 /// Clients holding any of these legal ids or (lower-cased) e-mails, keyed by each, without a
@@ -579,35 +581,32 @@ pub(crate) async fn find_by_keys<C: ConnectionTrait>(
     conn: &C,
     legal_ids: &[String],
     emails: &[String],
-) -> Result<(
-    std::collections::HashMap<String, client::Model>,
-    std::collections::HashMap<String, client::Model>,
-)> {
-    let mut by_legal = std::collections::HashMap::new();
-    let mut by_email = std::collections::HashMap::new();
-    for chunk in legal_ids.chunks(BULK_ROWS) {
-        for m in client::Entity::find()
-            .filter(client::Column::LegalId.is_in(chunk.iter().cloned()))
+) -> Result<[HashMap<String, client::Model>; 2]> {
+    Ok([
+        keyed_by(conn, client::Column::LegalId, legal_ids, |m| {
+            m.legal_id.clone()
+        })
+        .await?,
+        keyed_by(conn, client::Column::Email, emails, |m| m.email.clone()).await?,
+    ])
+}
+
+/// Clients whose `col` is one of `values`, keyed by `key`.
+async fn keyed_by<C: ConnectionTrait>(
+    conn: &C,
+    col: client::Column,
+    values: &[String],
+    key: fn(&client::Model) -> Option<String>,
+) -> Result<HashMap<String, client::Model>> {
+    let mut found = HashMap::new();
+    for chunk in values.chunks(BULK_ROWS) {
+        let rows = client::Entity::find()
+            .filter(col.is_in(chunk.iter().cloned()))
             .all(conn)
-            .await?
-        {
-            if let Some(l) = m.legal_id.clone() {
-                by_legal.insert(l, m);
-            }
-        }
+            .await?;
+        found.extend(rows.into_iter().filter_map(|m| key(&m).map(|k| (k, m))));
     }
-    for chunk in emails.chunks(BULK_ROWS) {
-        for m in client::Entity::find()
-            .filter(client::Column::Email.is_in(chunk.iter().cloned()))
-            .all(conn)
-            .await?
-        {
-            if let Some(e) = m.email.clone() {
-                by_email.insert(e, m);
-            }
-        }
-    }
-    Ok((by_legal, by_email))
+    Ok(found)
 }
 
 pub async fn create(db: &DatabaseConnection, ctx: Ctx<'_>, input: CreateClient) -> Result<Client> {

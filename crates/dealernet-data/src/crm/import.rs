@@ -310,7 +310,7 @@ pub async fn run(
         .iter()
         .filter_map(|(_, c, _)| c.email.as_ref().map(|e| e.to_lowercase()))
         .collect();
-    let (by_legal, by_email) = clients::find_by_keys(&txn, &legal_ids, &emails).await?;
+    let [by_legal, by_email] = clients::find_by_keys(&txn, &legal_ids, &emails).await?;
     let mut fresh = Vec::new();
     for (line, input, contact) in parsed {
         let existing = input
@@ -380,48 +380,41 @@ async fn insert_fresh<C: sea_orm::ConnectionTrait>(
     recheck: bool,
     report: &mut ImportReport,
 ) -> Result<()> {
-    let mut legal_rows: HashMap<String, u64> = HashMap::new();
-    let mut email_rows: HashMap<String, u64> = HashMap::new();
+    // Per key (field, its name in messages, value → first row holding it).
+    let mut keys: [(&str, &str, HashMap<String, u64>); 2] = [
+        ("legal_id", "legal id", HashMap::new()),
+        ("email", "e-mail", HashMap::new()),
+    ];
     for (line, input, _) in &fresh {
-        if let Some(l) = &input.legal_id
-            && let Some(first) = legal_rows.insert(l.clone(), *line)
-        {
-            report.errors.push(RowError {
-                row: *line,
-                field: "legal_id".into(),
-                message: format!("row {first} has the same legal id"),
-            });
-        }
-        if let Some(e) = &input.email
-            && let Some(first) = email_rows.insert(e.to_lowercase(), *line)
-        {
-            report.errors.push(RowError {
-                row: *line,
-                field: "email".into(),
-                message: format!("row {first} has the same e-mail"),
-            });
+        let values = [
+            input.legal_id.clone(),
+            input.email.as_ref().map(|e| e.to_lowercase()),
+        ];
+        for ((field, label, rows), value) in keys.iter_mut().zip(values) {
+            if let Some(value) = value
+                && let Some(first) = rows.insert(value, *line)
+            {
+                report.errors.push(RowError {
+                    row: *line,
+                    field: (*field).into(),
+                    message: format!("row {first} has the same {label}"),
+                });
+            }
         }
     }
     if recheck {
-        let legal: Vec<String> = legal_rows.keys().cloned().collect();
-        let emails: Vec<String> = email_rows.keys().cloned().collect();
-        let (by_legal, by_email) = clients::find_by_keys(txn, &legal, &emails).await?;
-        for (key, field, taken) in [
-            ("legal id", "legal_id", &by_legal),
-            ("e-mail", "email", &by_email),
-        ] {
-            let rows = if field == "legal_id" {
-                &legal_rows
-            } else {
-                &email_rows
-            };
+        let values = keys
+            .each_ref()
+            .map(|(_, _, rows)| rows.keys().cloned().collect::<Vec<_>>());
+        let taken = clients::find_by_keys(txn, &values[0], &values[1]).await?;
+        for ((field, label, rows), taken) in keys.iter().zip(taken) {
             for (value, m) in taken {
-                if let Some(line) = rows.get(value) {
+                if let Some(line) = rows.get(&value) {
                     report.errors.push(RowError {
                         row: *line,
-                        field: field.into(),
+                        field: (*field).into(),
                         message: format!(
-                            "a client with the {key} {value} already exists (#{})",
+                            "a client with the {label} {value} already exists (#{})",
                             m.id
                         ),
                     });
@@ -442,8 +435,7 @@ async fn insert_fresh<C: sea_orm::ConnectionTrait>(
     };
     let rows: Vec<(&CreateClient, Option<&ContactInput>)> =
         fresh.iter().map(|(_, c, k)| (c, k.as_ref())).collect();
-    let ids = clients::insert_many(txn, ctx, &place, &rows).await?;
-    report.created += ids.len() as u64;
+    report.created += clients::insert_many(txn, ctx, &place, &rows).await?;
     report.contacts_created += rows.iter().filter(|(_, k)| k.is_some()).count() as u64;
     Ok(())
 }
