@@ -12,6 +12,7 @@ mod m20261123_000010_crm;
 mod m20261123_000020_notifications;
 mod m20261123_000030_warehouse;
 mod m20261123_000040_dealers;
+mod m20261207_000050_dealer_cells;
 pub mod sql;
 
 pub struct Migrator;
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000020_notifications::Migration),
             Box::new(m20261123_000030_warehouse::Migration),
             Box::new(m20261123_000040_dealers::Migration),
+            Box::new(m20261207_000050_dealer_cells::Migration),
         ]
     }
 }

@@ -120,6 +120,9 @@ async fn run(url: &str, secs: u64, decisions: usize) -> Result<()> {
     for target in [5_000usize, 50_000] {
         let started = Instant::now();
         load_dealers(&db, root, loaded, target).await?;
+        // The loader writes the rows by SQL; file their areas under the grid as the API would.
+        dealernet_data::dealers::profiles::refile_all(&db).await?;
+        db.execute_unprepared("ANALYZE dealer_cells").await?;
         loaded = target;
         println!(
             "\n{target} dealers loaded in {:.1} s",

@@ -34,6 +34,60 @@ pub mod dealer {
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {
+        #[sea_orm(
+            belongs_to = "crate::entities::org_node::Entity",
+            from = "Column::OrgId",
+            to = "crate::entities::org_node::Column::Id"
+        )]
+        Org,
+    }
+
+    impl Related<crate::entities::org_node::Entity> for Entity {
+        fn to() -> RelationDef {
+            Relation::Org.def()
+        }
+    }
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// A service area filed under a grid cell (see `dealernet_domain::dealers::geo::cell_of`).
+pub mod dealer_cell {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "dealer_cells")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub cell: i32,
+        pub dealer_id: i64,
+        pub min_lat: f64,
+        pub max_lat: f64,
+        pub min_lon: f64,
+        pub max_lon: f64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// The number of dealers, kept by triggers.
+pub mod dealer_count {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "dealer_count")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: i32,
+        pub n: i64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
     pub enum Relation {}
 
     impl ActiveModelBehavior for ActiveModel {}

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use chrono::Utc;
 use dealernet_domain::access::{Action, Resource};
 use dealernet_domain::dealers::assignment::{DealerCandidate, JobSite};
-use dealernet_domain::dealers::geo::{GeoPoint, Territory};
+use dealernet_domain::dealers::geo::{GeoPoint, Territory, WIDE_CELL, cell_of};
 use dealernet_domain::dealers::{
     ChangeRating, CreateDealer, Dealer, DealerStatus, RatingChange, ServiceType, UpdateDealer,
 };
@@ -20,7 +20,7 @@ use sea_orm::{
     QuerySelect, TransactionTrait,
 };
 
-use super::entity::{dealer, dealer_region, rating_change};
+use super::entity::{dealer, dealer_cell, dealer_count, dealer_region, rating_change};
 use super::{parse_json, to_json};
 use crate::audit::{self, Change};
 use crate::context::Ctx;
@@ -154,14 +154,13 @@ pub(crate) async fn dealer_names<C: ConnectionTrait>(
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
-    let rows = dealer::Entity::find()
+    Ok(dealer::Entity::find()
+        .find_also_related(org_node::Entity)
         .filter(dealer::Column::Id.is_in(ids))
         .all(conn)
-        .await?;
-    let names = node_names(conn, rows.iter().map(|d| d.org_id)).await?;
-    Ok(rows
+        .await?
         .into_iter()
-        .map(|d| (d.id, names.get(&d.org_id).cloned().unwrap_or_default()))
+        .map(|(d, node)| (d.id, node.map(|n| n.name).unwrap_or_default()))
         .collect())
 }
 
@@ -204,6 +203,56 @@ fn area_columns(t: &Territory) -> (Option<f64>, Option<f64>, Option<f64>, Option
         ),
         None => (None, None, None, None),
     }
+}
+
+/// Files the territory's areas under their grid cells (replacing what was filed before).
+async fn write_cells<C: ConnectionTrait>(conn: &C, dealer_id: i64, t: &Territory) -> Result<()> {
+    dealer_cell::Entity::delete_many()
+        .filter(dealer_cell::Column::DealerId.eq(dealer_id))
+        .exec(conn)
+        .await?;
+    let rows: Vec<dealer_cell::ActiveModel> = t
+        .grid_entries()
+        .into_iter()
+        .map(|(cell, b)| dealer_cell::ActiveModel {
+            cell: Set(cell),
+            dealer_id: Set(dealer_id),
+            min_lat: Set(b.min_lat),
+            max_lat: Set(b.max_lat),
+            min_lon: Set(b.min_lon),
+            max_lon: Set(b.max_lon),
+            ..Default::default()
+        })
+        .collect();
+    if !rows.is_empty() {
+        dealer_cell::Entity::insert_many(rows).exec(conn).await?;
+    }
+    Ok(())
+}
+
+/// Files every dealer's areas anew: for dealers written by bulk SQL (the benchmark's loader).
+pub async fn refile_all(db: &DatabaseConnection) -> Result<u64> {
+    let txn = db.begin().await?;
+    dealer_cell::Entity::delete_many().exec(&txn).await?;
+    let mut after = 0i64;
+    let mut filed = 0u64;
+    loop {
+        let batch = dealer::Entity::find()
+            .filter(dealer::Column::Id.gt(after))
+            .order_by_asc(dealer::Column::Id)
+            .limit(1000)
+            .all(&txn)
+            .await?;
+        let Some(last) = batch.last() else { break };
+        after = last.id;
+        for d in &batch {
+            let t: Territory = parse_json("dealer territory", d.id, &d.territory)?;
+            write_cells(&txn, d.id, &t).await?;
+            filed += 1;
+        }
+    }
+    txn.commit().await?;
+    Ok(filed)
 }
 
 async fn write_regions<C: ConnectionTrait>(conn: &C, dealer_id: i64, t: &Territory) -> Result<()> {
@@ -295,6 +344,7 @@ pub async fn create(db: &DatabaseConnection, ctx: Ctx<'_>, input: CreateDealer) 
         "this organisation node already has a dealer profile",
     ))?;
     write_regions(&txn, m.id, &input.territory).await?;
+    write_cells(&txn, m.id, &input.territory).await?;
     rating_change::ActiveModel {
         dealer_id: Set(m.id),
         from_rating: Set(None),
@@ -473,6 +523,7 @@ pub async fn update(
         am.area_min_lon = Set(c);
         am.area_max_lon = Set(d);
         write_regions(&txn, id, t).await?;
+        write_cells(&txn, id, t).await?;
     }
     if let Some(b) = &input.base {
         am.base_lat = Set(b.map(|p| p.lat));
@@ -637,11 +688,17 @@ pub(crate) async fn candidates_near<C: ConnectionTrait>(
 ) -> Result<Vec<(DealerCandidate, dealer::Model)>> {
     let p = site.location;
     let mut near = Condition::any().add(
-        Condition::all()
-            .add(dealer::Column::AreaMinLat.lte(p.lat))
-            .add(dealer::Column::AreaMaxLat.gte(p.lat))
-            .add(dealer::Column::AreaMinLon.lte(p.lon))
-            .add(dealer::Column::AreaMaxLon.gte(p.lon)),
+        dealer::Column::Id.in_subquery(
+            Query::select()
+                .column(dealer_cell::Column::DealerId)
+                .from(dealer_cell::Entity)
+                .and_where(dealer_cell::Column::Cell.is_in([cell_of(p), WIDE_CELL]))
+                .and_where(dealer_cell::Column::MinLat.lte(p.lat))
+                .and_where(dealer_cell::Column::MaxLat.gte(p.lat))
+                .and_where(dealer_cell::Column::MinLon.lte(p.lon))
+                .and_where(dealer_cell::Column::MaxLon.gte(p.lon))
+                .to_owned(),
+        ),
     );
     if let Some(region) = &site.region_code {
         near = near.add(
@@ -655,18 +712,18 @@ pub(crate) async fn candidates_near<C: ConnectionTrait>(
         );
     }
     let rows = dealer::Entity::find()
+        .find_also_related(org_node::Entity)
         .filter(near)
         .order_by_asc(dealer::Column::Id)
         .limit(2000)
         .all(conn)
         .await?;
-    let names = node_names(conn, rows.iter().map(|r| r.org_id)).await?;
     rows.into_iter()
-        .map(|m| {
+        .map(|(m, node)| {
             Ok((
                 DealerCandidate {
                     dealer_id: m.id,
-                    name: names.get(&m.org_id).cloned().unwrap_or_default(),
+                    name: node.map(|n| n.name).unwrap_or_default(),
                     status: status_of(&m)?,
                     services: services_of(&m),
                     territory: parse_json("dealer territory", m.id, &m.territory)?,
@@ -683,7 +740,12 @@ pub(crate) async fn candidates_near<C: ConnectionTrait>(
 
 /// All dealers (for the "others outside territory" count).
 pub(crate) async fn count_all<C: ConnectionTrait>(conn: &C) -> Result<u64> {
-    Ok(dealer::Entity::find().count(conn).await?)
+    let n = dealer_count::Entity::find_by_id(1)
+        .one(conn)
+        .await?
+        .map(|c| c.n)
+        .ok_or_else(|| ServiceError::Internal("the dealer count row is missing".into()))?;
+    Ok(u64::try_from(n).unwrap_or(0))
 }
 
 /// Takes one slot of the dealer's capacity if it is active and has one free; `false` when it

@@ -269,6 +269,10 @@ pub async fn rank(
 struct Round {
     model: request::Model,
     dealer: Option<dealer::Model>,
+    /// The decision as stored.
+    decision: decision::Model,
+    /// The name of the dealer offered the job, as the decision lists it.
+    dealer_name: Option<String>,
 }
 
 /// Runs an assignment round for a request that has no dealer (status `unassigned`, version
@@ -283,13 +287,18 @@ async fn assign_round<C: ConnectionTrait>(
     now: DateTime<Utc>,
 ) -> Result<Round> {
     let site = site_of(&m)?;
-    let rejected: Vec<i64> = rejection::Entity::find()
-        .filter(rejection::Column::RequestId.eq(m.id))
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|r| r.dealer_id)
-        .collect();
+    // A request just registered has no rejections yet.
+    let rejected: Vec<i64> = if trigger == AssignmentTrigger::Created {
+        Vec::new()
+    } else {
+        rejection::Entity::find()
+            .filter(rejection::Column::RequestId.eq(m.id))
+            .all(conn)
+            .await?
+            .into_iter()
+            .map(|r| r.dealer_id)
+            .collect()
+    };
     let (mut decision, models, others) = rank_near(conn, &site, &rejected, cfg.weights).await?;
     let mut chosen: Option<dealer::Model> = None;
     while let Some(id) = decision.chosen {
@@ -342,16 +351,15 @@ async fn assign_round<C: ConnectionTrait>(
                 Expr::value(None::<DateTime<Utc>>),
             ),
     };
-    let res = upd
+    let after = upd
         .filter(request::Column::Id.eq(m.id))
         .filter(request::Column::Version.eq(m.version))
         .filter(request::Column::Status.eq(RequestStatus::Unassigned.as_str()))
-        .exec(conn)
-        .await?;
-    if res.rows_affected != 1 {
-        return Err(ServiceError::StaleVersion);
-    }
-    store_decision(
+        .exec_with_returning(conn)
+        .await?
+        .pop()
+        .ok_or(ServiceError::StaleVersion)?;
+    let stored = store_decision(
         conn,
         m.id,
         trigger,
@@ -362,10 +370,6 @@ async fn assign_round<C: ConnectionTrait>(
         now,
     )
     .await?;
-    let after = request::Entity::find_by_id(m.id)
-        .one(conn)
-        .await?
-        .ok_or(ServiceError::NotFound)?;
     audit::record(
         conn,
         ctx,
@@ -387,9 +391,18 @@ async fn assign_round<C: ConnectionTrait>(
     if let Some(d) = &chosen {
         tell_dealer(conn, &after, d, ctx.actor.user_id).await?;
     }
+    let dealer_name = chosen.as_ref().and_then(|d| {
+        decision
+            .candidates
+            .iter()
+            .find(|c| c.dealer_id == d.id)
+            .map(|c| c.dealer_name.clone())
+    });
     Ok(Round {
         model: after,
         dealer: chosen,
+        decision: stored,
+        dealer_name,
     })
 }
 
@@ -403,8 +416,8 @@ async fn store_decision<C: ConnectionTrait>(
     override_reason: Option<String>,
     by: &str,
     now: DateTime<Utc>,
-) -> Result<()> {
-    decision::ActiveModel {
+) -> Result<decision::Model> {
+    Ok(decision::ActiveModel {
         request_id: Set(request_id),
         trigger_kind: Set(trigger.as_str().to_string()),
         dealer_id: Set(decision.chosen),
@@ -416,8 +429,7 @@ async fn store_decision<C: ConnectionTrait>(
         ..Default::default()
     }
     .insert(conn)
-    .await?;
-    Ok(())
+    .await?)
 }
 
 /// Tells the dealer's staff (the users at the dealer's node) about the offer: in the app, live
@@ -565,9 +577,23 @@ pub async fn create(
     )
     .await?;
     let round = assign_round(&txn, ctx, m, AssignmentTrigger::Created, cfg, now).await?;
-    let wire = full_wire(&txn, actor, round.model).await;
     txn.commit().await?;
-    wire
+    created_wire(actor, round)
+}
+
+/// A request just registered and assigned, as [`full_wire`] would answer it, from what the
+/// round already holds (it has no rejections, and its one decision is the round's).
+fn created_wire(actor: &Actor, round: Round) -> Result<InstallationRequest> {
+    let mut names = HashMap::new();
+    if let (Some(id), Some(name)) = (round.model.dealer_id, round.dealer_name) {
+        names.insert(id, name);
+    }
+    let current = round.model.dealer_id.and_then(|id| names.get(&id).cloned());
+    let mut wire = base_wire(round.model, current)?;
+    if sees_everything(actor) {
+        wire.assignment = Some(assignment_of(round.decision, &names)?);
+    }
+    Ok(wire)
 }
 
 pub async fn get(db: &DatabaseConnection, actor: &Actor, id: i64) -> Result<InstallationRequest> {

@@ -234,6 +234,69 @@ impl Territory {
     }
 }
 
+/// The grid the assignment's candidate look-up goes through: one-degree cells, numbered
+/// `(floor(lat) + 90) * 360 + (floor(lon) + 180)`. A service area is filed under every cell its
+/// bounding box touches, so "which areas might cover this point" is one indexed equality on the
+/// point's cell instead of a range scan over all the boxes. Areas wider than [`MAX_AREA_CELLS`]
+/// cells are filed once under [`WIDE_CELL`], which every look-up also reads.
+///
+/// Stored format: changing the numbering needs a migration that refiles every dealer.
+pub const WIDE_CELL: i32 = -1;
+
+/// The most cells one area is filed under before it counts as wide.
+pub const MAX_AREA_CELLS: usize = 64;
+
+fn lat_index(lat: f64) -> i32 {
+    // `as` saturates; NaN becomes 0 and is clamped like anything else.
+    (lat.floor() as i32).clamp(-90, 89) + 90
+}
+
+fn lon_index(lon: f64) -> i32 {
+    (lon.floor() as i32).clamp(-180, 179) + 180
+}
+
+/// The grid cell a point lies in.
+pub fn cell_of(p: GeoPoint) -> i32 {
+    lat_index(p.lat) * 360 + lon_index(p.lon)
+}
+
+impl BoundingBox {
+    /// The cells this box touches, or `[WIDE_CELL]` when they are more than [`MAX_AREA_CELLS`].
+    pub fn cells(&self) -> Vec<i32> {
+        let (la0, la1) = (lat_index(self.min_lat), lat_index(self.max_lat));
+        let (lo0, lo1) = (lon_index(self.min_lon), lon_index(self.max_lon));
+        if la1 < la0 || lo1 < lo0 {
+            return vec![WIDE_CELL];
+        }
+        let n = (la1 - la0 + 1) as usize * (lo1 - lo0 + 1) as usize;
+        if n > MAX_AREA_CELLS {
+            return vec![WIDE_CELL];
+        }
+        let mut out = Vec::with_capacity(n);
+        for la in la0..=la1 {
+            for lo in lo0..=lo1 {
+                out.push(la * 360 + lo);
+            }
+        }
+        out
+    }
+}
+
+impl Territory {
+    /// Every (cell, area bounding box) this territory's areas are filed under, without repeats.
+    pub fn grid_entries(&self) -> Vec<(i32, BoundingBox)> {
+        let mut out: Vec<(i32, BoundingBox)> = Vec::new();
+        for bb in self.areas.iter().filter_map(ServiceArea::bounding_box) {
+            for c in bb.cells() {
+                if !out.iter().any(|(oc, ob)| *oc == c && *ob == bb) {
+                    out.push((c, bb));
+                }
+            }
+        }
+        out
+    }
+}
+
 /// An address found by the geocoder.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -248,6 +311,51 @@ pub struct GeocodeHit {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_point_lies_in_a_cell_its_area_is_filed_under() {
+        let centre = GeoPoint::new(55.75, 37.62);
+        let t = Territory {
+            region_codes: vec![],
+            areas: vec![ServiceArea::Circle {
+                center: centre,
+                radius_km: 80.0,
+            }],
+        };
+        let entries = t.grid_entries();
+        assert!(entries.len() > 1 && entries.len() <= MAX_AREA_CELLS);
+        for p in [
+            centre,
+            GeoPoint::new(55.75 + 0.7, 37.62),
+            GeoPoint::new(55.75, 37.62 - 1.2),
+        ] {
+            let c = cell_of(p);
+            assert!(
+                entries.iter().any(|(ec, bb)| *ec == c && bb.contains(p)),
+                "{p:?}"
+            );
+        }
+        // A point far away is in none of them.
+        let far = cell_of(GeoPoint::new(45.0, 80.0));
+        assert!(entries.iter().all(|(c, _)| *c != far));
+    }
+
+    #[test]
+    fn huge_areas_are_filed_as_wide_and_cells_stay_in_range() {
+        let t = Territory {
+            region_codes: vec![],
+            areas: vec![ServiceArea::Circle {
+                center: GeoPoint::new(0.0, 0.0),
+                radius_km: 3000.0,
+            }],
+        };
+        assert_eq!(
+            t.grid_entries().iter().map(|(c, _)| *c).collect::<Vec<_>>(),
+            vec![WIDE_CELL]
+        );
+        assert_eq!(cell_of(GeoPoint::new(-90.0, -180.0)), 0);
+        assert_eq!(cell_of(GeoPoint::new(90.0, 180.0)), 180 * 360 - 1);
+    }
     use super::*;
 
     const MOSCOW: GeoPoint = GeoPoint::new(55.7558, 37.6173);
