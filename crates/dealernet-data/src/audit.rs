@@ -65,7 +65,13 @@ pub async fn record_many<C: ConnectionTrait>(
     ctx: Ctx<'_>,
     changes: Vec<Change<'_>>,
 ) -> Result<()> {
-    let mut entries = changes.into_iter().map(|c| entry(ctx, c)).peekable();
+    // Built before the first await: an iterator holding a closure over `ctx` across an await
+    // makes the future not `Send` for callers that spawn it.
+    let mut entries: Vec<audit_log::ActiveModel> = Vec::with_capacity(changes.len());
+    for c in changes {
+        entries.push(entry(ctx, c));
+    }
+    let mut entries = entries.into_iter().peekable();
     while entries.peek().is_some() {
         let chunk: Vec<audit_log::ActiveModel> = entries.by_ref().take(500).collect();
         audit_log::Entity::insert_many(chunk)

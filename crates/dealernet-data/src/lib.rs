@@ -20,6 +20,7 @@ pub mod idempotency;
 pub mod identity;
 pub mod notifications;
 pub mod orgs;
+pub mod page;
 pub mod redact;
 pub mod scope;
 pub mod secrets;

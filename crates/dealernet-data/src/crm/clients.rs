@@ -20,6 +20,7 @@ use super::{
 use crate::audit::{self, Change};
 use crate::context::Ctx;
 use crate::error::{Result, ServiceError, on_unique};
+use crate::page::{self, KeyKind, SortKey};
 use crate::{orgs, redact, scope, text};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -225,27 +226,46 @@ pub(crate) async fn scoped_query<C: ConnectionTrait>(
     Ok(Some(q))
 }
 
-fn ordered(mut q: Select<client::Entity>, sort: &Sort<ClientSort>) -> Select<client::Entity> {
-    for (key, dir) in &sort.keys {
-        let col = match key {
-            ClientSort::Name => client::Column::Name,
-            ClientSort::LegalId => client::Column::LegalId,
-            ClientSort::CreatedAt => client::Column::CreatedAt,
-            ClientSort::UpdatedAt => client::Column::UpdatedAt,
-        };
-        q = q.order_by(
-            col,
-            if *dir == Direction::Asc {
+/// The `ORDER BY` keys of a client list (the id last, as the tie-breaker).
+fn sort_keys(sort: &Sort<ClientSort>) -> Vec<SortKey<client::Column>> {
+    let mut keys: Vec<_> = sort
+        .keys
+        .iter()
+        .map(|(key, dir)| {
+            let (col, kind) = match key {
+                ClientSort::Name => (client::Column::Name, KeyKind::Text),
+                ClientSort::LegalId => (client::Column::LegalId, KeyKind::Text),
+                ClientSort::CreatedAt => (client::Column::CreatedAt, KeyKind::Other),
+                ClientSort::UpdatedAt => (client::Column::UpdatedAt, KeyKind::Other),
+            };
+            let order = if *dir == Direction::Asc {
                 Order::Asc
             } else {
                 Order::Desc
-            },
-        );
+            };
+            SortKey::new(col, order, kind)
+        })
+        .collect();
+    if keys.is_empty() {
+        keys.push(SortKey::new(
+            client::Column::Name,
+            Order::Asc,
+            KeyKind::Text,
+        ));
     }
-    if sort.keys.is_empty() {
-        q = q.order_by(client::Column::Name, Order::Asc);
+    keys.push(SortKey::new(
+        client::Column::Id,
+        Order::Asc,
+        KeyKind::Number,
+    ));
+    keys
+}
+
+fn ordered(mut q: Select<client::Entity>, sort: &Sort<ClientSort>) -> Select<client::Entity> {
+    for k in sort_keys(sort) {
+        q = q.order_by(k.col, k.order);
     }
-    q.order_by(client::Column::Id, Order::Asc)
+    q
 }
 
 pub async fn list(
@@ -262,11 +282,7 @@ pub async fn list(
         });
     };
     let total = q.clone().count(db).await?;
-    let rows = ordered(q, sort)
-        .limit(paging.limit)
-        .offset(paging.offset)
-        .all(db)
-        .await?;
+    let rows = page::rows(db, q, &sort_keys(sort), client::Column::Id, paging, total).await?;
     Ok(Page {
         items: wire_many(db, actor, rows).await?,
         total,

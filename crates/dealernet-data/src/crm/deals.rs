@@ -26,6 +26,7 @@ use crate::audit::{self, Change};
 use crate::context::Ctx;
 use crate::error::{Result, ServiceError};
 use crate::notifications::{self, Event};
+use crate::page::{self, KeyKind, SortKey};
 use crate::{orgs, redact, scope, text};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -263,17 +264,15 @@ async fn scoped_query<C: ConnectionTrait>(
     Ok(Some(q))
 }
 
-fn ordered(
-    actor: &Actor,
-    mut q: Select<deal::Entity>,
-    sort: &Sort<DealSort>,
-) -> Result<Select<deal::Entity>> {
+/// The `ORDER BY` keys of a request list (the id last, as the tie-breaker).
+fn sort_keys(actor: &Actor, sort: &Sort<DealSort>) -> Result<Vec<SortKey<deal::Column>>> {
+    let mut keys = Vec::with_capacity(sort.keys.len() + 1);
     for (key, dir) in &sort.keys {
-        let col = match key {
-            DealSort::Date => deal::Column::DealDate,
-            DealSort::Number => deal::Column::Number,
-            DealSort::Status => deal::Column::Status,
-            DealSort::ClientName => deal::Column::ClientName,
+        let (col, kind) = match key {
+            DealSort::Date => (deal::Column::DealDate, KeyKind::Text),
+            DealSort::Number => (deal::Column::Number, KeyKind::Text),
+            DealSort::Status => (deal::Column::Status, KeyKind::Text),
+            DealSort::ClientName => (deal::Column::ClientName, KeyKind::Text),
             DealSort::ContractPrice => {
                 if hidden(actor, "contract_price") {
                     return Err(ServiceError::field(
@@ -282,25 +281,40 @@ fn ordered(
                         "you may not sort by a field hidden from you",
                     ));
                 }
-                deal::Column::ContractPriceMinor
+                (deal::Column::ContractPriceMinor, KeyKind::Number)
             }
-            DealSort::CreatedAt => deal::Column::CreatedAt,
-            DealSort::UpdatedAt => deal::Column::UpdatedAt,
+            DealSort::CreatedAt => (deal::Column::CreatedAt, KeyKind::Other),
+            DealSort::UpdatedAt => (deal::Column::UpdatedAt, KeyKind::Other),
         };
-        q = q.order_by(
-            col,
-            if *dir == Direction::Asc {
-                Order::Asc
-            } else {
-                Order::Desc
-            },
-        );
+        let order = if *dir == Direction::Asc {
+            Order::Asc
+        } else {
+            Order::Desc
+        };
+        keys.push(SortKey::new(col, order, kind));
     }
     if sort.keys.is_empty() {
-        q = q.order_by(deal::Column::DealDate, Order::Desc);
-        return Ok(q.order_by(deal::Column::Id, Order::Desc));
+        keys.push(SortKey::new(
+            deal::Column::DealDate,
+            Order::Desc,
+            KeyKind::Text,
+        ));
+        keys.push(SortKey::new(deal::Column::Id, Order::Desc, KeyKind::Number));
+    } else {
+        keys.push(SortKey::new(deal::Column::Id, Order::Asc, KeyKind::Number));
     }
-    Ok(q.order_by(deal::Column::Id, Order::Asc))
+    Ok(keys)
+}
+
+fn ordered(
+    actor: &Actor,
+    mut q: Select<deal::Entity>,
+    sort: &Sort<DealSort>,
+) -> Result<Select<deal::Entity>> {
+    for k in sort_keys(actor, sort)? {
+        q = q.order_by(k.col, k.order);
+    }
+    Ok(q)
 }
 
 pub async fn list(
@@ -316,12 +330,9 @@ pub async fn list(
             total: 0,
         });
     };
+    let keys = sort_keys(actor, sort)?;
     let total = q.clone().count(db).await?;
-    let rows = ordered(actor, q, sort)?
-        .limit(paging.limit)
-        .offset(paging.offset)
-        .all(db)
-        .await?;
+    let rows = page::rows(db, q, &keys, deal::Column::Id, paging, total).await?;
     Ok(Page {
         items: wire_many(db, actor, rows).await?,
         total,

@@ -278,6 +278,9 @@ struct Round {
 /// Runs an assignment round for a request that has no dealer (status `unassigned`, version
 /// `m.version`): ranks the dealers near the site, takes a slot of the best one that still has
 /// one, offers it the job, stores the decision and tells the dealer's staff.
+///
+/// `earlier` is an audit entry of the same transaction not written yet (the creation's); it is
+/// written together with the assignment's, before it.
 async fn assign_round<C: ConnectionTrait>(
     conn: &C,
     ctx: Ctx<'_>,
@@ -285,6 +288,7 @@ async fn assign_round<C: ConnectionTrait>(
     trigger: AssignmentTrigger,
     cfg: &AssignmentConfig,
     now: DateTime<Utc>,
+    earlier: Option<Change<'static>>,
 ) -> Result<Round> {
     let site = site_of(&m)?;
     // A request just registered has no rejections yet.
@@ -370,24 +374,21 @@ async fn assign_round<C: ConnectionTrait>(
         now,
     )
     .await?;
-    audit::record(
-        conn,
-        ctx,
-        Change {
-            action: "assign",
-            entity: Resource::InstallationRequests,
-            entity_id: m.id,
-            org_id: Some(after.org_id),
-            responsible_id: None,
-            before: Some(snapshot(&m)),
-            after: Some(serde_json::json!({
-                "trigger": trigger.as_str(), "dealer_id": after.dealer_id,
-                "status": after.status, "candidates": decision.candidates.len(),
-                "excluded": decision.excluded.len(),
-            })),
-        },
-    )
-    .await?;
+    let mut changes: Vec<Change<'static>> = earlier.into_iter().collect();
+    changes.push(Change {
+        action: "assign",
+        entity: Resource::InstallationRequests,
+        entity_id: m.id,
+        org_id: Some(after.org_id),
+        responsible_id: None,
+        before: Some(snapshot(&m)),
+        after: Some(serde_json::json!({
+            "trigger": trigger.as_str(), "dealer_id": after.dealer_id,
+            "status": after.status, "candidates": decision.candidates.len(),
+            "excluded": decision.excluded.len(),
+        })),
+    });
+    audit::record_many(conn, ctx, changes).await?;
     if let Some(d) = &chosen {
         tell_dealer(conn, &after, d, ctx.actor.user_id).await?;
     }
@@ -562,21 +563,25 @@ pub async fn create(
     }
     .insert(&txn)
     .await?;
-    audit::record(
+    let created = Change {
+        action: "create",
+        entity: Resource::InstallationRequests,
+        entity_id: m.id,
+        org_id: Some(m.org_id),
+        responsible_id: None,
+        before: None,
+        after: Some(snapshot(&m)),
+    };
+    let round = assign_round(
         &txn,
         ctx,
-        Change {
-            action: "create",
-            entity: Resource::InstallationRequests,
-            entity_id: m.id,
-            org_id: Some(m.org_id),
-            responsible_id: None,
-            before: None,
-            after: Some(snapshot(&m)),
-        },
+        m,
+        AssignmentTrigger::Created,
+        cfg,
+        now,
+        Some(created),
     )
     .await?;
-    let round = assign_round(&txn, ctx, m, AssignmentTrigger::Created, cfg, now).await?;
     txn.commit().await?;
     created_wire(actor, round)
 }
@@ -844,7 +849,7 @@ async fn withdraw_and_reassign<C: ConnectionTrait>(
     } else {
         AssignmentTrigger::Rejected
     };
-    let round = assign_round(conn, ctx, claimed, trigger, cfg, now).await?;
+    let round = assign_round(conn, ctx, claimed, trigger, cfg, now, None).await?;
     if round.dealer.is_none() {
         tell_creator(
             conn,
