@@ -1008,3 +1008,46 @@ async fn without_a_geocoder_lookups_say_so_and_requests_validate_every_field() {
     assert_eq!(lonely["status"], "unassigned");
     assert_eq!(lonely["assignment"]["decision"]["candidates"], json!([]));
 }
+
+#[tokio::test]
+async fn candidates_follow_territory_changes_and_wide_areas_are_found() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let agent = agent(&app).await;
+    // 500 km north: outside the site; a second dealer covers a huge circle (filed as wide).
+    let moved = dealer(&app, &admin, "Moved", |org| profile(org, 500.0, 3.0, 5)).await;
+    let wide = dealer(&app, &admin, "Wide", |org| {
+        let mut p = profile(org, 800.0, 1.0, 5);
+        p["territory"]["areas"][0]["radius_km"] = json!(1000.0);
+        p
+    })
+    .await;
+    let listed = |req: &Value| -> Vec<i64> {
+        req["assignment"]["decision"]["candidates"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|c| c["dealer_id"].as_i64()).collect())
+            .unwrap_or_default()
+    };
+    let first = create_request(&app, &agent).await;
+    assert_eq!(listed(&first), vec![wide.id], "{}", first["assignment"]);
+    assert_eq!(first["assignment"]["others_outside_territory"], 1);
+
+    // The moved dealer's territory now covers the site: the next decision lists it, and it wins
+    // on distance and rating.
+    let res = app
+        .patch(&format!("/dealers/{}", moved.id))
+        .token(&admin)
+        .header("if-match", "\"1\"")
+        .json(&json!({"territory": {"areas": [{"kind": "circle", "center": {"lat": LAT, "lon": LON}, "radius_km": 30.0}]}}))
+        .send()
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    let second = create_request(&app, &agent).await;
+    let mut ids = listed(&second);
+    ids.sort_unstable();
+    let mut want = vec![moved.id, wide.id];
+    want.sort_unstable();
+    assert_eq!(ids, want, "{}", second["assignment"]);
+    assert_eq!(second["dealer_id"], moved.id);
+    assert_eq!(second["assignment"]["others_outside_territory"], 0);
+}
