@@ -17,8 +17,7 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnecti
         .min_connections(1)
         .connect_timeout(Duration::from_secs(10))
         .acquire_timeout(Duration::from_secs(30))
-        .sqlx_logging(false)
-        .map_sqlx_postgres_opts(postgres_session);
+        .sqlx_logging(false);
     let db = Database::connect(opts).await?;
     if db.get_database_backend() == DbBackend::Sqlite {
         for pragma in [
@@ -31,19 +30,6 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnecti
         }
     }
     Ok(db)
-}
-
-/// Session settings for every PostgreSQL connection.
-///
-/// `plan_cache_mode = force_custom_plan`: a prepared statement is planned with its parameters
-/// each time. After five executions PostgreSQL would otherwise switch to a generic plan that
-/// cannot see the value, and a search pattern or a scope decides everything here: the generic
-/// plan for "clients in my region whose text contains $1" took 0.7–2.7 s where the custom plan
-/// takes 5–100 ms. Planning each time costs well under a millisecond.
-fn postgres_session(
-    o: sea_orm::sqlx::postgres::PgConnectOptions,
-) -> sea_orm::sqlx::postgres::PgConnectOptions {
-    o.options([("plan_cache_mode", "force_custom_plan")])
 }
 
 /// A PostgreSQL pool for one HTTP worker thread, or `None` where the shared pool must serve
@@ -63,8 +49,10 @@ pub fn worker_pool(url: &str, max_connections: u32) -> Option<DatabaseConnection
     }
     // The pool's maintenance task is spawned on the current runtime.
     tokio::runtime::Handle::try_current().ok()?;
-    let options =
-        postgres_session(url.parse::<PgConnectOptions>().ok()?).disable_statement_logging();
+    let options = url
+        .parse::<PgConnectOptions>()
+        .ok()?
+        .disable_statement_logging();
     let pool = PgPoolOptions::new()
         .max_connections(max_connections.max(1))
         .min_connections(0)
