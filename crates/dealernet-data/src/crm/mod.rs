@@ -214,7 +214,7 @@ pub(crate) fn search_like<C: ColumnTrait>(col: C, text: &str) -> sea_orm::sea_qu
         .replace('\'', "''");
     Expr::cust(format!(
         "\"{}\".\"{}\" LIKE '%{escaped}%' ESCAPE '\\'",
-        col.entity_name().to_string(),
+        col.entity_name(),
         col.as_str()
     ))
 }
