@@ -11,7 +11,7 @@
 //! order-preserving expressions (`text || ''`, `number + 0`) so no index can serve the order and
 //! the planner cannot fall back to the walk.
 
-use dealernet_domain::list::Paging;
+use dealernet_domain::list::{Direction, Paging};
 use sea_orm::sea_query::{Expr, SimpleExpr};
 use sea_orm::{
     ColumnTrait, DatabaseConnection, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect,
@@ -22,6 +22,14 @@ use crate::error::Result;
 
 /// Up to this many matches, a page is chosen by sorting the matches.
 pub const SORT_MATCHES_MAX: u64 = 50_000;
+
+/// A list's sort direction as SQL's.
+pub fn order(dir: Direction) -> Order {
+    match dir {
+        Direction::Asc => Order::Asc,
+        Direction::Desc => Order::Desc,
+    }
+}
 
 /// How a sort column compares, which decides the expression that hides it from the indexes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

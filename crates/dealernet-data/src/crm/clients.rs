@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use chrono::Utc;
 use dealernet_domain::access::{Action, Resource};
 use dealernet_domain::crm::{Client, Contact, ContactInput, CreateClient, UpdateClient};
-use dealernet_domain::list::{Direction, Page, Paging, Sort};
+use dealernet_domain::list::{Page, Paging, Sort};
 use dealernet_domain::policy::{Actor, RecordRef};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
@@ -238,12 +238,7 @@ fn sort_keys(sort: &Sort<ClientSort>) -> Vec<SortKey<client::Column>> {
                 ClientSort::CreatedAt => (client::Column::CreatedAt, KeyKind::Other),
                 ClientSort::UpdatedAt => (client::Column::UpdatedAt, KeyKind::Other),
             };
-            let order = if *dir == Direction::Asc {
-                Order::Asc
-            } else {
-                Order::Desc
-            };
-            SortKey::new(col, order, kind)
+            SortKey::new(col, page::order(*dir), kind)
         })
         .collect();
     if keys.is_empty() {

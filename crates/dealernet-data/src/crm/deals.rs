@@ -9,7 +9,7 @@ use dealernet_domain::crm::{
     ChangeDelivery, ChangeStatus, CreateDeal, Deal, DealEvent, DealEventKind, DealStatus,
     DeliveryStage, ItemLevel, LineItem, UpdateDeal, format_money, parse_money,
 };
-use dealernet_domain::list::{Direction, Page, Paging, Sort};
+use dealernet_domain::list::{Page, Paging, Sort};
 use dealernet_domain::notifications::EventKind;
 use dealernet_domain::org::OrgPath;
 use dealernet_domain::policy::{Actor, RecordRef};
@@ -286,12 +286,7 @@ fn sort_keys(actor: &Actor, sort: &Sort<DealSort>) -> Result<Vec<SortKey<deal::C
             DealSort::CreatedAt => (deal::Column::CreatedAt, KeyKind::Other),
             DealSort::UpdatedAt => (deal::Column::UpdatedAt, KeyKind::Other),
         };
-        let order = if *dir == Direction::Asc {
-            Order::Asc
-        } else {
-            Order::Desc
-        };
-        keys.push(SortKey::new(col, order, kind));
+        keys.push(SortKey::new(col, page::order(*dir), kind));
     }
     if sort.keys.is_empty() {
         keys.push(SortKey::new(

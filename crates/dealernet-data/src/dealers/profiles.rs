@@ -211,6 +211,11 @@ async fn write_cells<C: ConnectionTrait>(conn: &C, dealer_id: i64, t: &Territory
         .filter(dealer_cell::Column::DealerId.eq(dealer_id))
         .exec(conn)
         .await?;
+    file_cells(conn, dealer_id, t).await
+}
+
+/// Files the territory's areas under their grid cells (nothing filed before).
+async fn file_cells<C: ConnectionTrait>(conn: &C, dealer_id: i64, t: &Territory) -> Result<()> {
     let rows: Vec<dealer_cell::ActiveModel> = t
         .grid_entries()
         .into_iter()
@@ -247,7 +252,7 @@ pub async fn refile_all(db: &DatabaseConnection) -> Result<u64> {
         after = last.id;
         for d in &batch {
             let t: Territory = parse_json("dealer territory", d.id, &d.territory)?;
-            write_cells(&txn, d.id, &t).await?;
+            file_cells(&txn, d.id, &t).await?;
             filed += 1;
         }
     }
