@@ -13,6 +13,7 @@ mod m20261123_000020_notifications;
 mod m20261123_000030_warehouse;
 mod m20261123_000040_dealers;
 mod m20261207_000050_dealer_cells;
+mod m20261207_000060_identity_changes;
 pub mod sql;
 
 pub struct Migrator;
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000030_warehouse::Migration),
             Box::new(m20261123_000040_dealers::Migration),
             Box::new(m20261207_000050_dealer_cells::Migration),
+            Box::new(m20261207_000060_identity_changes::Migration),
         ]
     }
 }

@@ -3,7 +3,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use actix_web::dev::Payload;
@@ -126,7 +126,7 @@ pub fn credential(req: &HttpRequest) -> Option<Credential<'_>> {
 
 /// A signed-in caller: the actor, its session, and where the request came from.
 pub struct Authenticated {
-    pub actor: Actor,
+    pub actor: Arc<Actor>,
     pub session_id: Option<String>,
     pub meta: RequestMeta,
 }
@@ -161,9 +161,14 @@ impl FromRequest for Authenticated {
                     let user_id: i64 = claims.sub.parse().map_err(|_| {
                         ApiError::Unauthenticated("the access token is invalid".into())
                     })?;
-                    let actor =
-                        actor::for_user(&state.db, &state.roles, user_id, Some(&claims.sid))
-                            .await?;
+                    let actor = actor::for_session(
+                        &state.db,
+                        &state.roles,
+                        &state.actors,
+                        user_id,
+                        &claims.sid,
+                    )
+                    .await?;
                     Ok(Authenticated {
                         actor,
                         session_id: Some(claims.sid),
@@ -171,7 +176,7 @@ impl FromRequest for Authenticated {
                     })
                 }
                 Some(Credential::ApiKey(secret)) => {
-                    let actor = actor::for_api_key(&state.db, secret).await?;
+                    let actor = Arc::new(actor::for_api_key(&state.db, secret).await?);
                     Ok(Authenticated {
                         actor,
                         session_id: None,

@@ -63,6 +63,36 @@ pub async fn request_id(
     Ok(res)
 }
 
+/// Paths under `/api/v1` whose changes can alter a signed-in actor (its user, roles, node or
+/// session). Signing in only adds a session, so it is not among them.
+fn changes_identity(method: &Method, path: &str) -> bool {
+    if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) {
+        return false;
+    }
+    let Some(rest) = path.strip_prefix("/api/v1/") else {
+        return false;
+    };
+    let area = rest.split('/').next().unwrap_or("");
+    matches!(area, "users" | "roles" | "orgs" | "me" | "auth") && rest != "auth/login"
+}
+
+/// After a request that may have changed an actor, this instance forgets its cached actors
+/// before the answer leaves, so the caller's next request here sees the change. (Other
+/// instances hear of it from the database; see `dealernet_data::identity::actor_cache`.)
+pub async fn identity_changes(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let forget = changes_identity(req.method(), req.path())
+        .then(|| req.app_data::<web::Data<AppState>>().cloned())
+        .flatten();
+    let res = next.call(req).await;
+    if let Some(state) = forget {
+        state.actors.forget_all();
+    }
+    res
+}
+
 /// Counts requests and their latency per route pattern (never per raw path, to bound cardinality).
 pub async fn metrics(
     req: ServiceRequest,
@@ -237,4 +267,23 @@ pub async fn idempotency(
     }
     let res = head.set_body(BoxBody::new(bytes));
     Ok(ServiceResponse::new(http_req, res))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identity_changes_are_the_non_safe_requests_on_identity_resources() {
+        assert!(changes_identity(&Method::PATCH, "/api/v1/users/7"));
+        assert!(changes_identity(&Method::POST, "/api/v1/auth/logout"));
+        assert!(changes_identity(&Method::POST, "/api/v1/auth/refresh"));
+        assert!(changes_identity(&Method::DELETE, "/api/v1/me/sessions/x"));
+        assert!(changes_identity(&Method::PATCH, "/api/v1/orgs/3"));
+        assert!(changes_identity(&Method::PUT, "/api/v1/roles/3"));
+        assert!(!changes_identity(&Method::GET, "/api/v1/users/7"));
+        assert!(!changes_identity(&Method::POST, "/api/v1/auth/login"));
+        assert!(!changes_identity(&Method::POST, "/api/v1/crm/clients"));
+        assert!(!changes_identity(&Method::POST, "/api/v1/usersx"));
+    }
 }

@@ -28,6 +28,16 @@ pub struct Application {
     server: Server,
     db: DatabaseConnection,
     workers: Option<crate::notify::Workers>,
+    /// Follows the database's identity changes for the actor cache (PostgreSQL only).
+    actor_feed: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Drop for Application {
+    fn drop(&mut self) {
+        if let Some(feed) = self.actor_feed.take() {
+            feed.abort();
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -115,9 +125,14 @@ impl Application {
             jwt: Arc::new(jwt),
             metrics: Arc::new(metrics),
             roles: Arc::new(Default::default()),
+            actors: Arc::new(Default::default()),
             push: Arc::new(Default::default()),
             geocoder,
         };
+        let actor_feed = dealernet_data::identity::actor_cache::follow_changes(
+            &state.settings.effective_database_url(),
+            state.actors.clone(),
+        );
         let workers = crate::notify::start(conn.clone(), &state.settings, state.push.clone());
         let http_workers = state.settings.workers;
         let worker_count = if http_workers > 0 {
@@ -149,6 +164,7 @@ impl Application {
             server: server.run(),
             db: conn,
             workers: Some(workers),
+            actor_feed,
         })
     }
 
@@ -239,6 +255,7 @@ pub fn app(
         .service(
             scope::scope("/api/v1")
                 .wrap(from_fn(middleware::idempotency))
+                .wrap(from_fn(middleware::identity_changes))
                 .configure(routes::configure)
                 .default_service(web::to(api_not_found)),
         )

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use dealernet_data::DatabaseConnection;
+use dealernet_data::identity::actor_cache::ActorCache;
 use dealernet_data::identity::roles::RoleCache;
 
 use crate::auth::{JwtKeys, LoginThrottle};
@@ -17,6 +18,8 @@ pub struct AppState {
     pub throttle: Arc<LoginThrottle>,
     pub metrics: Arc<Metrics>,
     pub roles: Arc<RoleCache>,
+    /// Actors of signed-in sessions, while the database's change feed is connected.
+    pub actors: Arc<ActorCache>,
     pub push: Arc<crate::notify::PushHub>,
     pub geocoder: Arc<crate::dealers::Geocoder>,
 }

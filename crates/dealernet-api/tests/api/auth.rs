@@ -324,3 +324,116 @@ async fn changing_the_password_needs_the_current_one_and_ends_other_sessions() {
         StatusCode::OK
     );
 }
+
+/// Actors may be cached per instance (on PostgreSQL, while the database's change feed is
+/// connected). A change made through one instance, or straight in the database, must reach a
+/// second instance that has the actor cached.
+#[tokio::test]
+#[allow(clippy::expect_used)]
+async fn identity_changes_reach_every_instance_that_serves_the_actor() {
+    use crate::notify_support::{eventually, spawn_instance};
+
+    let app = spawn_app().await;
+    let other = spawn_instance(&app, |_| {}).await;
+    let admin = app.admin_token().await;
+    let role = app.role_id("operator_manager").await;
+    let blocked = app
+        .create_user(&admin, "blocked@example.com", app.root_org, 7, &[role])
+        .await;
+    let demoted = app
+        .create_user(&admin, "demoted@example.com", app.root_org, 7, &[role])
+        .await;
+    let direct = app
+        .create_user(&admin, "direct@example.com", app.root_org, 7, &[role])
+        .await;
+    let http = reqwest::Client::new();
+    let status_on_other = |token: String, path: &'static str| {
+        let http = http.clone();
+        let url = format!("{other}/api/v1{path}");
+        async move {
+            http.get(url)
+                .bearer_auth(token)
+                .send()
+                .await
+                .map(|r| r.status())
+                .ok()
+        }
+    };
+    let mut tokens = Vec::new();
+    for email in [
+        "blocked@example.com",
+        "demoted@example.com",
+        "direct@example.com",
+    ] {
+        let token = app.login(email, PASSWORD).await;
+        // Twice on each instance: the second answers may come from the caches.
+        for _ in 0..2 {
+            assert_eq!(
+                status_on_other(token.clone(), "/users").await,
+                Some(StatusCode::OK)
+            );
+            assert_eq!(
+                app.get("/users").token(&token).send().await.status,
+                StatusCode::OK
+            );
+        }
+        tokens.push(token);
+    }
+
+    // Blocked through the first instance.
+    let res = app
+        .patch(&format!("/users/{blocked}"))
+        .token(&admin)
+        .json(&json!({"status": "blocked"}))
+        .send()
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    // Its roles taken away through the first instance.
+    let res = app
+        .patch(&format!("/users/{demoted}"))
+        .token(&admin)
+        .json(&json!({"role_ids": []}))
+        .send()
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    // Through the instance that made the changes, the very next requests already see them.
+    let res = app.get("/users").token(&tokens[0]).send().await;
+    assert!(
+        matches!(res.status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN),
+        "{}",
+        res.status
+    );
+    let res = app.get("/users").token(&tokens[1]).send().await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN, "{}", res.text);
+    // Blocked by a change made straight in the database, through no instance at all.
+    use sea_orm::ConnectionTrait;
+    app.db
+        .execute_unprepared(&format!(
+            "UPDATE users SET status = 'blocked' WHERE id = {direct}"
+        ))
+        .await
+        .expect("block in the database");
+
+    // The notification travels asynchronously; it is allowed a moment, not a cache lifetime.
+    for (token, expected) in [
+        (
+            &tokens[0],
+            [StatusCode::UNAUTHORIZED, StatusCode::FORBIDDEN],
+        ),
+        (&tokens[1], [StatusCode::FORBIDDEN, StatusCode::FORBIDDEN]),
+        (
+            &tokens[2],
+            [StatusCode::UNAUTHORIZED, StatusCode::FORBIDDEN],
+        ),
+    ] {
+        let seen = eventually(2, || {
+            let probe = status_on_other(token.clone(), "/users");
+            async move { probe.await.filter(|s| expected.contains(s)) }
+        })
+        .await;
+        assert!(
+            seen.is_some(),
+            "the other instance still serves the old actor"
+        );
+    }
+}

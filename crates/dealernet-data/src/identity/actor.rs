@@ -1,6 +1,8 @@
 //! Resolving the [`Actor`] behind a credential, on every request. Blocking a user or revoking a
 //! session or key therefore takes effect on the very next request.
 
+use std::sync::Arc;
+
 use base64::Engine;
 use chrono::{DateTime, Duration, Utc};
 use dealernet_domain::access::EffectiveAccess;
@@ -16,6 +18,7 @@ use sha2::{Digest, Sha256};
 
 use crate::entities::{api_key, org_node, role, user};
 use crate::error::{Result, ServiceError};
+use crate::identity::actor_cache::ActorCache;
 use crate::identity::{roles, users};
 use crate::orgs;
 
@@ -29,6 +32,37 @@ pub async fn for_user<C: ConnectionTrait>(
     user_id: i64,
     session_id: Option<&str>,
 ) -> Result<Actor> {
+    Ok(resolve(conn, cache, user_id, session_id).await?.0)
+}
+
+/// The actor of a signed-in session, from `actors` when it holds it (see
+/// [`actor_cache`](super::actor_cache)), otherwise read as [`for_user`] does and kept there.
+pub async fn for_session<C: ConnectionTrait>(
+    conn: &C,
+    roles: &roles::RoleCache,
+    actors: &ActorCache,
+    user_id: i64,
+    session_id: &str,
+) -> Result<Arc<Actor>> {
+    if let Some(actor) = actors.get(user_id, session_id) {
+        return Ok(actor);
+    }
+    let epoch = actors.epoch();
+    let (actor, expires) = resolve(conn, roles, user_id, Some(session_id)).await?;
+    let actor = Arc::new(actor);
+    if let Some(expires) = expires {
+        actors.put(epoch, user_id, session_id, actor.clone(), expires);
+    }
+    Ok(actor)
+}
+
+/// The actor and, with a session, when that session expires.
+async fn resolve<C: ConnectionTrait>(
+    conn: &C,
+    cache: &roles::RoleCache,
+    user_id: i64,
+    session_id: Option<&str>,
+) -> Result<(Actor, Option<DateTime<Utc>>)> {
     let backend = conn.get_database_backend();
     let session: sea_orm::Value = session_id.unwrap_or("").into();
     // `?` placeholders bind in order of appearance: the session's comes first in the text.
@@ -57,6 +91,7 @@ pub async fn for_user<C: ConnectionTrait>(
     if status != "active" {
         return Err(ServiceError::AccountBlocked);
     }
+    let mut session_expires = None;
     if session_id.is_some() {
         let found: Option<String> = first.try_get("", "session_id")?;
         let revoked: Option<DateTime<Utc>> = first.try_get("", "revoked_at")?;
@@ -67,6 +102,7 @@ pub async fn for_user<C: ConnectionTrait>(
                 "the session has ended; sign in again".into(),
             ));
         }
+        session_expires = expires;
     }
     let mut role_ids = Vec::with_capacity(rows.len());
     for r in &rows {
@@ -76,7 +112,7 @@ pub async fn for_user<C: ConnectionTrait>(
     }
     let grants = cache.grants(conn, &role_ids).await?;
     let path: String = first.try_get("", "path")?;
-    Ok(Actor {
+    let actor = Actor {
         user_id: Some(user_id),
         api_key_id: None,
         name: first.try_get("", "name")?,
@@ -84,7 +120,8 @@ pub async fn for_user<C: ConnectionTrait>(
         org_path: OrgPath::parse(&path).map_err(|e| ServiceError::Internal(e.to_string()))?,
         access_level: first.try_get("", "access_level")?,
         access: EffectiveAccess::from_roles(grants.iter()),
-    })
+    };
+    Ok((actor, session_expires))
 }
 
 async fn load_user<C: ConnectionTrait>(

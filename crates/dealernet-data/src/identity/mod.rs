@@ -2,6 +2,7 @@
 //! [`Actor`](dealernet_domain::policy::Actor) behind a credential.
 
 pub mod actor;
+pub mod actor_cache;
 pub mod api_keys;
 pub mod password;
 pub mod roles;
