@@ -16,8 +16,8 @@ use dealernet_domain::policy::{Actor, RecordRef};
 use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
-    DatabaseConnection, EntityTrait, ExprTrait, Order, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, TransactionTrait,
+    DatabaseConnection, EntityTrait, ExprTrait, FromQueryResult, Order, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait, TransactionTrait,
 };
 
 use super::entity::{dealer, dealer_cell, dealer_count, dealer_region, rating_change};
@@ -686,11 +686,12 @@ pub async fn rating_history(
 }
 
 /// The dealers whose territory might cover `site` (an area's bounding box contains it, or a
-/// region code matches), as the assignment sees them, and how many other dealers there are.
+/// region code matches), as the assignment sees them, and how many dealers there are in all
+/// (read with them, in the same round trip).
 pub(crate) async fn candidates_near<C: ConnectionTrait>(
     conn: &C,
     site: &JobSite,
-) -> Result<Vec<(DealerCandidate, dealer::Model)>> {
+) -> Result<(Vec<(DealerCandidate, dealer::Model)>, u64)> {
     let p = site.location;
     let mut near = Condition::any().add(
         dealer::Column::Id.in_subquery(
@@ -716,14 +717,31 @@ pub(crate) async fn candidates_near<C: ConnectionTrait>(
             ),
         );
     }
-    let rows = dealer::Entity::find()
+    let backend = conn.get_database_backend();
+    let stmt = dealer::Entity::find()
         .find_also_related(org_node::Entity)
+        .expr_as(
+            Expr::cust("(SELECT n FROM dealer_count WHERE id = 1)"),
+            "dealer_total",
+        )
         .filter(near)
         .order_by_asc(dealer::Column::Id)
         .limit(2000)
-        .all(conn)
-        .await?;
-    rows.into_iter()
+        .build(backend);
+    let raw = conn.query_all_raw(stmt).await?;
+    let total = match raw.first() {
+        Some(row) => u64::try_from(row.try_get::<i64>("", "dealer_total")?).unwrap_or(0),
+        None => count_all(conn).await?,
+    };
+    let mut rows = Vec::with_capacity(raw.len());
+    for row in &raw {
+        rows.push((
+            dealer::Model::from_query_result(row, "A_")?,
+            org_node::Model::from_query_result_optional(row, "B_")?,
+        ));
+    }
+    let near = rows
+        .into_iter()
         .map(|(m, node)| {
             Ok((
                 DealerCandidate {
@@ -740,7 +758,8 @@ pub(crate) async fn candidates_near<C: ConnectionTrait>(
                 m,
             ))
         })
-        .collect()
+        .collect::<Result<Vec<_>>>()?;
+    Ok((near, total))
 }
 
 /// All dealers (for the "others outside territory" count).

@@ -245,8 +245,7 @@ async fn rank_near<C: ConnectionTrait>(
     rejected: &[i64],
     weights: Weights,
 ) -> Result<(Decision, Vec<dealer::Model>, u64)> {
-    let near = profiles::candidates_near(conn, site).await?;
-    let all = profiles::count_all(conn).await?;
+    let (near, all) = profiles::candidates_near(conn, site).await?;
     let (cands, models): (Vec<_>, Vec<_>) = near.into_iter().unzip();
     let decision = assignment::decide(site, &cands, rejected, weights);
     let others = all.saturating_sub(cands.len() as u64);
@@ -265,22 +264,48 @@ pub async fn rank(
     Ok((decision, others))
 }
 
+/// What a round decided: the decision, the dealer whose slot it claimed, and how many dealers
+/// were too far away to be listed.
+struct Choice {
+    decision: Decision,
+    chosen: Option<dealer::Model>,
+    others: u64,
+}
+
+/// Ranks the dealers near `site` and claims a slot of the best one that still has one (a
+/// dealer whose last slot a concurrent request took is dropped from the decision as full).
+async fn choose<C: ConnectionTrait>(
+    conn: &C,
+    site: &JobSite,
+    rejected: &[i64],
+    weights: Weights,
+) -> Result<Choice> {
+    let (mut decision, models, others) = rank_near(conn, site, rejected, weights).await?;
+    let mut chosen: Option<dealer::Model> = None;
+    while let Some(id) = decision.chosen {
+        if profiles::claim_slot(conn, id).await? {
+            chosen = models.into_iter().find(|d| d.id == id);
+            break;
+        }
+        decision = decision.without_full(id);
+    }
+    Ok(Choice {
+        decision,
+        chosen,
+        others,
+    })
+}
+
 /// The outcome of one assignment round.
 struct Round {
     model: request::Model,
     dealer: Option<dealer::Model>,
-    /// The decision as stored.
-    decision: decision::Model,
-    /// The name of the dealer offered the job, as the decision lists it.
-    dealer_name: Option<String>,
 }
 
 /// Runs an assignment round for a request that has no dealer (status `unassigned`, version
 /// `m.version`): ranks the dealers near the site, takes a slot of the best one that still has
-/// one, offers it the job, stores the decision and tells the dealer's staff.
-///
-/// `earlier` is an audit entry of the same transaction not written yet (the creation's); it is
-/// written together with the assignment's, before it.
+/// one, offers it the job, stores the decision and tells the dealer's staff. (A request being
+/// registered is assigned by [`create`] before it is written.)
 async fn assign_round<C: ConnectionTrait>(
     conn: &C,
     ctx: Ctx<'_>,
@@ -288,7 +313,6 @@ async fn assign_round<C: ConnectionTrait>(
     trigger: AssignmentTrigger,
     cfg: &AssignmentConfig,
     now: DateTime<Utc>,
-    earlier: Option<Change<'static>>,
 ) -> Result<Round> {
     let site = site_of(&m)?;
     // A request just registered has no rejections yet.
@@ -303,15 +327,11 @@ async fn assign_round<C: ConnectionTrait>(
             .map(|r| r.dealer_id)
             .collect()
     };
-    let (mut decision, models, others) = rank_near(conn, &site, &rejected, cfg.weights).await?;
-    let mut chosen: Option<dealer::Model> = None;
-    while let Some(id) = decision.chosen {
-        if profiles::claim_slot(conn, id).await? {
-            chosen = models.into_iter().find(|d| d.id == id);
-            break;
-        }
-        decision = decision.without_full(id);
-    }
+    let Choice {
+        decision,
+        chosen,
+        others,
+    } = choose(conn, &site, &rejected, cfg.weights).await?;
     let expires = now
         + chrono::Duration::from_std(cfg.offer_timeout)
             .unwrap_or_else(|_| chrono::Duration::minutes(30));
@@ -363,7 +383,7 @@ async fn assign_round<C: ConnectionTrait>(
         .await?
         .pop()
         .ok_or(ServiceError::StaleVersion)?;
-    let stored = store_decision(
+    store_decision(
         conn,
         m.id,
         trigger,
@@ -374,36 +394,30 @@ async fn assign_round<C: ConnectionTrait>(
         now,
     )
     .await?;
-    let mut changes: Vec<Change<'static>> = earlier.into_iter().collect();
-    changes.push(Change {
-        action: "assign",
-        entity: Resource::InstallationRequests,
-        entity_id: m.id,
-        org_id: Some(after.org_id),
-        responsible_id: None,
-        before: Some(snapshot(&m)),
-        after: Some(serde_json::json!({
-            "trigger": trigger.as_str(), "dealer_id": after.dealer_id,
-            "status": after.status, "candidates": decision.candidates.len(),
-            "excluded": decision.excluded.len(),
-        })),
-    });
-    audit::record_many(conn, ctx, changes).await?;
+    audit::record(
+        conn,
+        ctx,
+        Change {
+            action: "assign",
+            entity: Resource::InstallationRequests,
+            entity_id: m.id,
+            org_id: Some(after.org_id),
+            responsible_id: None,
+            before: Some(snapshot(&m)),
+            after: Some(serde_json::json!({
+                "trigger": trigger.as_str(), "dealer_id": after.dealer_id,
+                "status": after.status, "candidates": decision.candidates.len(),
+                "excluded": decision.excluded.len(),
+            })),
+        },
+    )
+    .await?;
     if let Some(d) = &chosen {
         tell_dealer(conn, &after, d, ctx.actor.user_id).await?;
     }
-    let dealer_name = chosen.as_ref().and_then(|d| {
-        decision
-            .candidates
-            .iter()
-            .find(|c| c.dealer_id == d.id)
-            .map(|c| c.dealer_name.clone())
-    });
     Ok(Round {
         model: after,
         dealer: chosen,
-        decision: stored,
-        dealer_name,
     })
 }
 
@@ -512,6 +526,10 @@ async fn tell_creator<C: ConnectionTrait>(
 }
 
 /// Registers a request and assigns it at once; answers it with the decision's explanation.
+///
+/// The dealer is chosen (and its slot claimed) before the request is written, so the request is
+/// inserted once, already offered, in the same transaction as the decision, the audit entries
+/// and the dealer's notification.
 pub async fn create(
     db: &DatabaseConnection,
     ctx: Ctx<'_>,
@@ -530,9 +548,28 @@ pub async fn create(
             phone.clone(),
         ),
     };
+    let site = JobSite {
+        location: input.location,
+        region_code: input.region_code.clone(),
+        service: input.service,
+    };
     let txn = db.begin().await?;
+    // A request just registered has no rejections yet.
+    let Choice {
+        decision,
+        chosen,
+        others,
+    } = choose(&txn, &site, &[], cfg.weights).await?;
+    let expires = now
+        + chrono::Duration::from_std(cfg.offer_timeout)
+            .unwrap_or_else(|_| chrono::Duration::minutes(30));
+    // Offered to the chosen dealer (and on its node), or waiting at the root for an operator.
+    let (status, org_id, offered_at, offer_expires_at) = match &chosen {
+        Some(d) => (RequestStatus::Offered, d.org_id, Some(now), Some(expires)),
+        None => (RequestStatus::Unassigned, root_of(&txn).await?, None, None),
+    };
     let m = request::ActiveModel {
-        org_id: Set(actor.org_id),
+        org_id: Set(org_id),
         customer_kind: Set(kind.into()),
         client_id: Set(client_id),
         customer_name: Set(name),
@@ -546,11 +583,11 @@ pub async fn create(
         window_from: Set(input.window_from),
         window_to: Set(input.window_to),
         notes: Set(input.notes.clone()),
-        status: Set(RequestStatus::Unassigned.as_str().into()),
-        dealer_id: Set(None),
-        offered_at: Set(None),
-        offer_expires_at: Set(None),
-        first_offered_at: Set(None),
+        status: Set(status.as_str().into()),
+        dealer_id: Set(chosen.as_ref().map(|d| d.id)),
+        offered_at: Set(offered_at),
+        offer_expires_at: Set(offer_expires_at),
+        first_offered_at: Set(offered_at),
         accepted_at: Set(None),
         accepted_by: Set(None),
         completed_at: Set(None),
@@ -563,40 +600,84 @@ pub async fn create(
     }
     .insert(&txn)
     .await?;
-    let created = Change {
-        action: "create",
-        entity: Resource::InstallationRequests,
-        entity_id: m.id,
-        org_id: Some(m.org_id),
-        responsible_id: None,
-        before: None,
-        after: Some(snapshot(&m)),
-    };
-    let round = assign_round(
+    let stored = store_decision(
         &txn,
-        ctx,
-        m,
+        m.id,
         AssignmentTrigger::Created,
-        cfg,
+        &decision,
+        others,
+        None,
+        &actor.name,
         now,
-        Some(created),
     )
     .await?;
+    audit::record_many(
+        &txn,
+        ctx,
+        vec![
+            Change {
+                action: "create",
+                entity: Resource::InstallationRequests,
+                entity_id: m.id,
+                org_id: Some(m.org_id),
+                responsible_id: None,
+                before: None,
+                after: Some(snapshot(&m)),
+            },
+            Change {
+                action: "assign",
+                entity: Resource::InstallationRequests,
+                entity_id: m.id,
+                org_id: Some(m.org_id),
+                responsible_id: None,
+                before: Some(serde_json::json!({
+                    "status": RequestStatus::Unassigned.as_str(), "dealer_id": null,
+                })),
+                after: Some(serde_json::json!({
+                    "trigger": AssignmentTrigger::Created.as_str(), "dealer_id": m.dealer_id,
+                    "status": m.status, "candidates": decision.candidates.len(),
+                    "excluded": decision.excluded.len(),
+                })),
+            },
+        ],
+    )
+    .await?;
+    if let Some(d) = &chosen {
+        tell_dealer(&txn, &m, d, actor.user_id).await?;
+    }
     txn.commit().await?;
-    created_wire(actor, round)
+    created_wire(actor, m, stored, decision)
 }
 
 /// A request just registered and assigned, as [`full_wire`] would answer it, from what the
-/// round already holds (it has no rejections, and its one decision is the round's).
-fn created_wire(actor: &Actor, round: Round) -> Result<InstallationRequest> {
-    let mut names = HashMap::new();
-    if let (Some(id), Some(name)) = (round.model.dealer_id, round.dealer_name) {
-        names.insert(id, name);
-    }
-    let current = round.model.dealer_id.and_then(|id| names.get(&id).cloned());
-    let mut wire = base_wire(round.model, current)?;
+/// creation already holds (it has no rejections, and its one decision is still in memory).
+fn created_wire(
+    actor: &Actor,
+    m: request::Model,
+    stored: decision::Model,
+    decision: Decision,
+) -> Result<InstallationRequest> {
+    let dealer_name = m.dealer_id.and_then(|id| {
+        decision
+            .candidates
+            .iter()
+            .find(|c| c.dealer_id == id)
+            .map(|c| c.dealer_name.clone())
+    });
+    let mut wire = base_wire(m, dealer_name.clone())?;
     if sees_everything(actor) {
-        wire.assignment = Some(assignment_of(round.decision, &names)?);
+        wire.assignment = Some(Assignment {
+            id: stored.id,
+            request_id: stored.request_id,
+            trigger: AssignmentTrigger::Created,
+            dealer_id: stored.dealer_id,
+            dealer_name,
+            decision,
+            others_outside_territory: u64::try_from(stored.others_outside).unwrap_or(0),
+            override_reason: stored.override_reason,
+            decided_by: stored.decided_by,
+            decided_at: stored.decided_at,
+        });
     }
     Ok(wire)
 }
@@ -849,7 +930,7 @@ async fn withdraw_and_reassign<C: ConnectionTrait>(
     } else {
         AssignmentTrigger::Rejected
     };
-    let round = assign_round(conn, ctx, claimed, trigger, cfg, now, None).await?;
+    let round = assign_round(conn, ctx, claimed, trigger, cfg, now).await?;
     if round.dealer.is_none() {
         tell_creator(
             conn,
