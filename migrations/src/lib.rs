@@ -14,6 +14,7 @@ mod m20261123_000030_warehouse;
 mod m20261123_000040_dealers;
 mod m20261207_000050_dealer_cells;
 mod m20261207_000060_identity_changes;
+mod m20261207_000070_decision_compression;
 pub mod sql;
 
 pub struct Migrator;
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000040_dealers::Migration),
             Box::new(m20261207_000050_dealer_cells::Migration),
             Box::new(m20261207_000060_identity_changes::Migration),
+            Box::new(m20261207_000070_decision_compression::Migration),
         ]
     }
 }
