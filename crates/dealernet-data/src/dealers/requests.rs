@@ -296,6 +296,34 @@ async fn choose<C: ConnectionTrait>(
     })
 }
 
+/// When an offer made at `now` runs out.
+fn offer_expiry(cfg: &AssignmentConfig, now: DateTime<Utc>) -> DateTime<Utc> {
+    now + chrono::Duration::from_std(cfg.offer_timeout)
+        .unwrap_or_else(|_| chrono::Duration::minutes(30))
+}
+
+/// The audit entry of an assignment round that left the request as `after`.
+fn assign_change(
+    before: serde_json::Value,
+    after: &request::Model,
+    trigger: AssignmentTrigger,
+    decision: &Decision,
+) -> Change<'static> {
+    Change {
+        action: "assign",
+        entity: Resource::InstallationRequests,
+        entity_id: after.id,
+        org_id: Some(after.org_id),
+        responsible_id: None,
+        before: Some(before),
+        after: Some(serde_json::json!({
+            "trigger": trigger.as_str(), "dealer_id": after.dealer_id,
+            "status": after.status, "candidates": decision.candidates.len(),
+            "excluded": decision.excluded.len(),
+        })),
+    }
+}
+
 /// The outcome of one assignment round.
 struct Round {
     model: request::Model,
@@ -332,9 +360,7 @@ async fn assign_round<C: ConnectionTrait>(
         chosen,
         others,
     } = choose(conn, &site, &rejected, cfg.weights).await?;
-    let expires = now
-        + chrono::Duration::from_std(cfg.offer_timeout)
-            .unwrap_or_else(|_| chrono::Duration::minutes(30));
+    let expires = offer_expiry(cfg, now);
     let root = match &chosen {
         Some(_) => None,
         None => Some(root_of(conn).await?),
@@ -397,19 +423,7 @@ async fn assign_round<C: ConnectionTrait>(
     audit::record(
         conn,
         ctx,
-        Change {
-            action: "assign",
-            entity: Resource::InstallationRequests,
-            entity_id: m.id,
-            org_id: Some(after.org_id),
-            responsible_id: None,
-            before: Some(snapshot(&m)),
-            after: Some(serde_json::json!({
-                "trigger": trigger.as_str(), "dealer_id": after.dealer_id,
-                "status": after.status, "candidates": decision.candidates.len(),
-                "excluded": decision.excluded.len(),
-            })),
-        },
+        assign_change(snapshot(&m), &after, trigger, &decision),
     )
     .await?;
     if let Some(d) = &chosen {
@@ -560,9 +574,7 @@ pub async fn create(
         chosen,
         others,
     } = choose(&txn, &site, &[], cfg.weights).await?;
-    let expires = now
-        + chrono::Duration::from_std(cfg.offer_timeout)
-            .unwrap_or_else(|_| chrono::Duration::minutes(30));
+    let expires = offer_expiry(cfg, now);
     // Offered to the chosen dealer (and on its node), or waiting at the root for an operator.
     let (status, org_id, offered_at, offer_expires_at) = match &chosen {
         Some(d) => (RequestStatus::Offered, d.org_id, Some(now), Some(expires)),
@@ -624,21 +636,14 @@ pub async fn create(
                 before: None,
                 after: Some(snapshot(&m)),
             },
-            Change {
-                action: "assign",
-                entity: Resource::InstallationRequests,
-                entity_id: m.id,
-                org_id: Some(m.org_id),
-                responsible_id: None,
-                before: Some(serde_json::json!({
+            assign_change(
+                serde_json::json!({
                     "status": RequestStatus::Unassigned.as_str(), "dealer_id": null,
-                })),
-                after: Some(serde_json::json!({
-                    "trigger": AssignmentTrigger::Created.as_str(), "dealer_id": m.dealer_id,
-                    "status": m.status, "candidates": decision.candidates.len(),
-                    "excluded": decision.excluded.len(),
-                })),
-            },
+                }),
+                &m,
+                AssignmentTrigger::Created,
+                &decision,
+            ),
         ],
     )
     .await?;
@@ -1098,9 +1103,7 @@ pub async fn override_assignment(
         profiles::release_slot(&txn, old).await?;
     }
     let now = Utc::now();
-    let expires = now
-        + chrono::Duration::from_std(cfg.offer_timeout)
-            .unwrap_or_else(|_| chrono::Duration::minutes(30));
+    let expires = offer_expiry(cfg, now);
     let res = request::Entity::update_many()
         .col_expr(
             request::Column::Status,

@@ -30,7 +30,7 @@ pub const CHANNEL: &str = "dealernet_actors";
 /// The longest an actor is served from the cache without reading it again.
 pub const TTL: Duration = Duration::from_secs(10);
 
-/// More entries than this and the cache starts over (one entry per live session in use).
+/// More users than this and the cache starts over.
 const MAX_ENTRIES: usize = 100_000;
 
 struct Entry {
@@ -42,7 +42,9 @@ struct Entry {
 /// Per-instance cache of actors by (user, session). See the module documentation.
 #[derive(Default)]
 pub struct ActorCache {
-    entries: RwLock<HashMap<(i64, Box<str>), Entry>>,
+    /// By user, then by session: a look-up borrows the session id, and forgetting a user is
+    /// one removal.
+    entries: RwLock<HashMap<i64, HashMap<Box<str>, Entry>>>,
     /// Bumped by every invalidation, so that an actor read before one is not stored after it.
     epoch: AtomicU64,
     /// Whether the change feed is connected; nothing is served or stored otherwise.
@@ -56,7 +58,7 @@ impl ActorCache {
             return None;
         }
         let entries = self.entries.read().ok()?;
-        let e = entries.get(&(user_id, Box::from(session_id)))?;
+        let e = entries.get(&user_id)?.get(session_id)?;
         (e.cached_at.elapsed() < TTL && e.session_expires > Utc::now()).then(|| e.actor.clone())
     }
 
@@ -88,8 +90,8 @@ impl ActorCache {
         if entries.len() >= MAX_ENTRIES {
             entries.clear();
         }
-        entries.insert(
-            (user_id, Box::from(session_id)),
+        entries.entry(user_id).or_default().insert(
+            Box::from(session_id),
             Entry {
                 actor,
                 session_expires,
@@ -100,7 +102,9 @@ impl ActorCache {
 
     /// Forgets every cached actor of one user.
     pub fn forget_user(&self, user_id: i64) {
-        self.invalidate(|entries| entries.retain(|(u, _), _| *u != user_id));
+        self.invalidate(|entries| {
+            entries.remove(&user_id);
+        });
     }
 
     /// Forgets every cached actor (roles or the tree changed).
@@ -108,7 +112,7 @@ impl ActorCache {
         self.invalidate(HashMap::clear);
     }
 
-    fn invalidate(&self, f: impl FnOnce(&mut HashMap<(i64, Box<str>), Entry>)) {
+    fn invalidate(&self, f: impl FnOnce(&mut HashMap<i64, HashMap<Box<str>, Entry>>)) {
         match self.entries.write() {
             Ok(mut entries) => {
                 self.epoch.fetch_add(1, Ordering::AcqRel);
