@@ -13,7 +13,7 @@ pub fn redacted<T: Serialize + DeserializeOwned + Clone>(
     resource: Resource,
     record: T,
 ) -> T {
-    if !actor.access.fields.contains_key(&resource) {
+    if !actor.access.hides_any(resource) {
         return record;
     }
     let Ok(mut value) = serde_json::to_value(&record) else {

@@ -562,6 +562,14 @@ impl EffectiveAccess {
         self.grants.get(&Permission::new(resource, action)).copied()
     }
 
+    /// Whether some field of `resource` is hidden from these roles (read-only ones are still
+    /// shown, so a record without hidden fields goes out as it is).
+    pub fn hides_any(&self, resource: Resource) -> bool {
+        self.fields
+            .get(&resource)
+            .is_some_and(|f| f.values().any(|m| *m == FieldMode::Hidden))
+    }
+
     pub fn field_mode(&self, resource: Resource, field: &str) -> Option<FieldMode> {
         self.fields
             .get(&resource)

@@ -250,3 +250,84 @@ async fn hidden_fields_are_absent_and_read_only_fields_are_refused_by_name() {
     let unchanged = app.get(&format!("/users/{sid}")).token(&admin).send().await;
     assert_eq!(unchanged.body["email"], "s@example.com");
 }
+
+#[tokio::test]
+async fn a_users_page_keeps_its_order_its_total_and_every_users_roles() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let sales = app.role_id("sales_manager").await;
+    let auditor = app.role_id("auditor").await;
+    let region = app
+        .create_org(&admin, "Paging", "region", app.root_org)
+        .await;
+    // Names sort as d, c, b, a by e-mail prefix; two of them hold two roles.
+    let mut ids = vec![];
+    for (email, roles) in [
+        ("d@page.example", vec![sales, auditor]),
+        ("c@page.example", vec![]),
+        ("b@page.example", vec![auditor]),
+        ("a@page.example", vec![auditor, sales]),
+    ] {
+        ids.push(app.create_user(&admin, email, region, 6, &roles).await);
+    }
+    let page = app
+        .get(&format!(
+            "/users?org_id={region}&sort=-name&limit=2&offset=1"
+        ))
+        .token(&admin)
+        .send()
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    assert_eq!(page.body["total"], 4);
+    let items = page.body["items"].as_array().cloned().unwrap_or_default();
+    let got: Vec<_> = items.iter().map(|u| u["id"].as_i64()).collect();
+    assert_eq!(got, vec![Some(ids[1]), Some(ids[2])], "{}", page.text);
+    assert_eq!(items[0]["roles"], json!([]));
+    assert_eq!(items[1]["roles"][0]["code"], "auditor");
+    assert_eq!(items[0]["org_name"], "Paging");
+
+    let first = app
+        .get(&format!("/users?org_id={region}&sort=-name&limit=1"))
+        .token(&admin)
+        .send()
+        .await;
+    let roles: Vec<_> = first.body["items"][0]["roles"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|r| r["code"].as_str().map(str::to_string))
+        .collect();
+    // Highest level first, each role once.
+    assert_eq!(
+        roles,
+        vec![Some("sales_manager".into()), Some("auditor".into())]
+    );
+    let last = app
+        .get(&format!(
+            "/users?org_id={region}&sort=name&limit=1&offset=0"
+        ))
+        .token(&admin)
+        .send()
+        .await;
+    assert_eq!(last.body["items"][0]["id"], ids[3]);
+    assert_eq!(
+        last.body["items"][0]["roles"].as_array().map(Vec::len),
+        Some(2)
+    );
+
+    let past = app
+        .get(&format!("/users?org_id={region}&limit=20&offset=40"))
+        .token(&admin)
+        .send()
+        .await;
+    assert_eq!(past.status, StatusCode::OK);
+    assert_eq!(past.body["total"], 4);
+    assert_eq!(past.body["items"], json!([]));
+    let none = app
+        .get("/users?q=nobody-matches-this&limit=20")
+        .token(&admin)
+        .send()
+        .await;
+    assert_eq!(none.body["total"], 0);
+}

@@ -10,10 +10,14 @@ use dealernet_domain::org::OrgPath;
 use dealernet_domain::policy::{Actor, Denied, RecordRef};
 use dealernet_domain::role::RoleSummary;
 use dealernet_domain::user::{CreateUser, UpdateUser, User, UserStatus};
+use sea_orm::sea_query::{
+    Alias, Asterisk, Expr, PostgresQueryBuilder, Query, SelectStatement, SimpleExpr,
+    SqliteQueryBuilder,
+};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
-    DatabaseConnection, DbBackend, EntityTrait, FromQueryResult, Order, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Statement, TransactionTrait,
+    DatabaseConnection, DbBackend, EntityTrait, ExprTrait, FromQueryResult, IdenStatic, Order,
+    QueryFilter, QuerySelect, QueryTrait, Statement, TransactionTrait,
 };
 
 use crate::audit::{self, Change};
@@ -125,41 +129,6 @@ async fn role_models_of<C: ConnectionTrait>(
     Ok(out)
 }
 
-/// Role summaries of many users (only the columns a summary shows), highest level first.
-async fn role_summaries_of<C: ConnectionTrait>(
-    conn: &C,
-    user_ids: &[i64],
-) -> Result<HashMap<i64, Vec<RoleSummary>>> {
-    let mut out: HashMap<i64, Vec<RoleSummary>> = HashMap::new();
-    if user_ids.is_empty() {
-        return Ok(out);
-    }
-    let rows: Vec<(i64, i64, String, String, i16)> = user_role::Entity::find()
-        .select_only()
-        .column(user_role::Column::UserId)
-        .column(role::Column::Id)
-        .column(role::Column::Code)
-        .column(role::Column::Name)
-        .column(role::Column::Level)
-        .inner_join(role::Entity)
-        .filter(user_role::Column::UserId.is_in(user_ids.to_vec()))
-        .into_tuple()
-        .all(conn)
-        .await?;
-    for (user_id, id, code, name, level) in rows {
-        out.entry(user_id).or_default().push(RoleSummary {
-            id,
-            code,
-            name,
-            level,
-        });
-    }
-    for v in out.values_mut() {
-        v.sort_by(|a, b| b.level.cmp(&a.level).then(a.code.cmp(&b.code)));
-    }
-    Ok(out)
-}
-
 /// Roles of one user, highest level first.
 pub async fn roles_of<C: ConnectionTrait>(conn: &C, user_id: i64) -> Result<Vec<role::Model>> {
     Ok(role_models_of(conn, &[user_id])
@@ -240,8 +209,12 @@ pub async fn get(db: &DatabaseConnection, actor: &Actor, id: i64) -> Result<User
             });
         }
     }
-    summaries.sort_by(|a, b| b.level.cmp(&a.level).then(a.code.cmp(&b.code)));
-    Ok(to_wire(actor, user, Some(org_name), summaries))
+    Ok(to_wire(
+        actor,
+        user,
+        Some(org_name),
+        sorted_roles(summaries),
+    ))
 }
 
 pub async fn list(
@@ -298,43 +271,158 @@ pub async fn list(
     if let Some(level) = filter.access_level {
         q = q.filter(user::Column::AccessLevel.eq(level));
     }
-    let total = q.clone().count(db).await?;
-    for (key, dir) in &sort.keys {
-        let col = match key {
-            UserSort::Name => user::Column::Name,
-            UserSort::Email => user::Column::Email,
-            UserSort::AccessLevel => user::Column::AccessLevel,
-            UserSort::Status => user::Column::Status,
-            UserSort::CreatedAt => user::Column::CreatedAt,
-            UserSort::LastLoginAt => user::Column::LastLoginAt,
-        };
-        q = q.order_by(
-            col,
-            if *dir == Direction::Asc {
+    // One round trip: the page's users with their node's name, the count of every match, and
+    // the page's roles. With no free text, the values are written into the statement (they are
+    // ids, levels and a status) so PostgreSQL plans it once per connection instead of on every
+    // call; the scope's path is a literal anyway (see `scope::subtree_ids`).
+    let backend = db.get_database_backend();
+    let inline = filter.q.as_deref().map(str::trim).is_none_or(str::is_empty);
+    let mut keys: Vec<(&'static str, Order)> = sort
+        .keys
+        .iter()
+        .map(|(key, dir)| {
+            let col = match key {
+                UserSort::Name => user::Column::Name,
+                UserSort::Email => user::Column::Email,
+                UserSort::AccessLevel => user::Column::AccessLevel,
+                UserSort::Status => user::Column::Status,
+                UserSort::CreatedAt => user::Column::CreatedAt,
+                UserSort::LastLoginAt => user::Column::LastLoginAt,
+            };
+            let order = if *dir == Direction::Asc {
                 Order::Asc
             } else {
                 Order::Desc
-            },
-        );
-    }
-    // The node's name comes with the page in one round trip.
-    let rows = q
-        .order_by(user::Column::Id, Order::Asc)
-        .limit(paging.limit)
-        .offset(paging.offset)
-        .find_also_related(org_node::Entity)
-        .all(db)
-        .await?;
-    let ids: Vec<i64> = rows.iter().map(|(r, _)| r.id).collect();
-    let mut role_map = role_summaries_of(db, &ids).await?;
-    let items = rows
-        .into_iter()
-        .map(|(m, org)| {
-            let roles = role_map.remove(&m.id).unwrap_or_default();
-            to_wire(actor, m, org.map(|o| o.name), roles)
+            };
+            (col.as_str(), order)
         })
         .collect();
+    keys.push((user::Column::Id.as_str(), Order::Asc));
+    let count = q
+        .clone()
+        .select_only()
+        .expr(Expr::cust("COUNT(*)"))
+        .into_query();
+    let count_stmt = count.clone();
+    let mut page = q.into_query();
+    page.expr_as(
+        Expr::col((org_node::Entity, org_node::Column::Name)),
+        Alias::new("org_name"),
+    )
+    .expr_as(
+        SimpleExpr::SubQuery(None, Box::new(count.into())),
+        Alias::new("page_total"),
+    )
+    .inner_join(
+        org_node::Entity,
+        Expr::col((org_node::Entity, org_node::Column::Id))
+            .equals((user::Entity, user::Column::OrgId)),
+    );
+    for (col, order) in &keys {
+        page.order_by((user::Entity, Alias::new(*col)), order.clone());
+    }
+    page.limit(paging.limit).offset(paging.offset);
+    let p = Alias::new("p");
+    let mut stmt = Query::select();
+    stmt.column((p.clone(), Asterisk))
+        .expr_as(
+            Expr::col((role::Entity, role::Column::Id)),
+            Alias::new("role_id"),
+        )
+        .expr_as(
+            Expr::col((role::Entity, role::Column::Code)),
+            Alias::new("role_code"),
+        )
+        .expr_as(
+            Expr::col((role::Entity, role::Column::Name)),
+            Alias::new("role_name"),
+        )
+        .expr_as(
+            Expr::col((role::Entity, role::Column::Level)),
+            Alias::new("role_level"),
+        )
+        .from_subquery(page, p.clone())
+        .left_join(
+            user_role::Entity,
+            Expr::col((user_role::Entity, user_role::Column::UserId))
+                .equals((p.clone(), user::Column::Id)),
+        )
+        .left_join(
+            role::Entity,
+            Expr::col((role::Entity, role::Column::Id))
+                .equals((user_role::Entity, user_role::Column::RoleId)),
+        );
+    for (col, order) in &keys {
+        stmt.order_by((p.clone(), Alias::new(*col)), order.clone());
+    }
+    let statement = match (inline, backend) {
+        (true, DbBackend::Postgres) => {
+            Statement::from_string(backend, stmt.to_string(PostgresQueryBuilder))
+        }
+        (true, DbBackend::Sqlite) => {
+            Statement::from_string(backend, stmt.to_string(SqliteQueryBuilder))
+        }
+        _ => backend.build(&stmt),
+    };
+    let rows = db.query_all_raw(statement).await?;
+    let mut total: Option<u64> = None;
+    let mut items: Vec<User> = Vec::new();
+    let mut current: Option<(user::Model, String, Vec<RoleSummary>)> = None;
+    for row in &rows {
+        let id: i64 = row.try_get("", "id")?;
+        if current.as_ref().is_none_or(|(m, _, _)| m.id != id) {
+            if let Some((m, org_name, roles)) = current.take() {
+                items.push(to_wire(actor, m, Some(org_name), sorted_roles(roles)));
+            }
+            if total.is_none() {
+                let n: i64 = row.try_get("", "page_total")?;
+                total = Some(u64::try_from(n).unwrap_or_default());
+            }
+            current = Some((
+                user::Model::from_query_result(row, "")?,
+                row.try_get("", "org_name")?,
+                Vec::new(),
+            ));
+        }
+        if let (Some(role_id), Some((_, _, roles))) =
+            (row.try_get::<Option<i64>>("", "role_id")?, current.as_mut())
+        {
+            roles.push(RoleSummary {
+                id: role_id,
+                code: row.try_get("", "role_code")?,
+                name: row.try_get("", "role_name")?,
+                level: row.try_get("", "role_level")?,
+            });
+        }
+    }
+    if let Some((m, org_name, roles)) = current.take() {
+        items.push(to_wire(actor, m, Some(org_name), sorted_roles(roles)));
+    }
+    let total = match total {
+        Some(n) => n,
+        // A page past the end holds no row to carry the count.
+        None if paging.offset > 0 => count_matches(db, backend, count_stmt).await?,
+        None => 0,
+    };
     Ok(Page { items, total })
+}
+
+/// Roles highest level first, then by code.
+fn sorted_roles(mut roles: Vec<RoleSummary>) -> Vec<RoleSummary> {
+    roles.sort_by(|a, b| b.level.cmp(&a.level).then(a.code.cmp(&b.code)));
+    roles
+}
+
+async fn count_matches(
+    db: &DatabaseConnection,
+    backend: DbBackend,
+    count: SelectStatement,
+) -> Result<u64> {
+    let n: i64 = match db.query_one_raw(backend.build(&count)).await? {
+        Some(row) => row.try_get_by_index(0)?,
+        None => 0,
+    };
+    Ok(u64::try_from(n).unwrap_or_default())
 }
 
 /// Resolves the node a user is placed in and checks the actor may place users there.
