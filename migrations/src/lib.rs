@@ -15,6 +15,7 @@ mod m20261123_000040_dealers;
 mod m20261207_000050_dealer_cells;
 mod m20261207_000060_identity_changes;
 mod m20261207_000070_decision_compression;
+mod m20261207_000080_scope_search;
 pub mod sql;
 
 pub struct Migrator;
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000050_dealer_cells::Migration),
             Box::new(m20261207_000060_identity_changes::Migration),
             Box::new(m20261207_000070_decision_compression::Migration),
+            Box::new(m20261207_000080_scope_search::Migration),
         ]
     }
 }

@@ -3,7 +3,7 @@
 use dealernet_domain::org::OrgPath;
 use dealernet_domain::policy::Visibility;
 use sea_orm::sea_query::{Expr, Query, SimpleExpr};
-use sea_orm::{ColumnTrait, Condition, ExprTrait};
+use sea_orm::{ColumnTrait, Condition, DbBackend, ExprTrait};
 
 use crate::entities::org_node;
 
@@ -51,6 +51,31 @@ where
             None => Condition::all().add(nothing()),
         },
         Visibility::Nothing => Condition::all().add(nothing()),
+    }
+}
+
+/// [`condition`] for a list that is searched by text. On PostgreSQL, clients and requests carry
+/// `scope_ids` (their node and every node above it), indexed together with the search text, so a
+/// subtree is `scope_ids @> ARRAY[root]` and one index scan yields only the matches in scope.
+pub fn search_condition<O, R>(
+    backend: DbBackend,
+    visibility: &Visibility,
+    org_col: O,
+    responsible_col: Option<R>,
+) -> Condition
+where
+    O: ColumnTrait,
+    R: ColumnTrait,
+{
+    match (backend, visibility) {
+        (DbBackend::Postgres, Visibility::Subtree(path)) => match path.ids().last() {
+            Some(root) => Condition::all().add(Expr::cust(format!(
+                "\"{}\".\"scope_ids\" @> ARRAY[{root}::bigint]",
+                org_col.entity_name()
+            ))),
+            None => Condition::all().add(nothing()),
+        },
+        _ => condition(visibility, org_col, responsible_col),
     }
 }
 

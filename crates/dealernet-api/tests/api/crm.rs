@@ -1193,3 +1193,67 @@ async fn bad_import_files_give_row_errors_and_write_nothing() {
     assert_eq!(res.body["created"], 1, "{}", res.text);
     assert_eq!(app.count("clients").await, 1);
 }
+
+#[tokio::test]
+async fn a_subtree_search_follows_its_records_when_their_node_moves() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let sales = app.role_id("sales_manager").await;
+    let north = app
+        .create_org(&admin, "North", "region", app.root_org)
+        .await;
+    let south = app
+        .create_org(&admin, "South", "region", app.root_org)
+        .await;
+    let dist = app.create_org(&admin, "Dist", "distributor", north).await;
+    let dealer = app.create_org(&admin, "Delta", "dealer", dist).await;
+    app.create_user(&admin, "n@search.example", north, 6, &[sales])
+        .await;
+    app.create_user(&admin, "s@search.example", south, 6, &[sales])
+        .await;
+    let n = app.login("n@search.example", PASSWORD).await;
+    let s = app.login("s@search.example", PASSWORD).await;
+    let id = client(
+        &app,
+        &admin,
+        json!({"name": "Polar Frost", "phone": "+7 812 555-00-11", "org_id": dealer}),
+    )
+    .await;
+    deal(&app, &admin, json!({"client_id": id})).await;
+    // Decoys: the same words outside both regions' subtrees.
+    client(&app, &admin, json!({"name": "Polar Frost Root"})).await;
+
+    let found = |token: String, path: &'static str| {
+        let app = &app;
+        async move { app.get(path).token(&token).send().await.body["total"].clone() }
+    };
+    assert_eq!(found(n.clone(), "/clients?q=polar%20frost").await, 1);
+    assert_eq!(found(n.clone(), "/clients?q=555-00").await, 1);
+    assert_eq!(found(n.clone(), "/deals?q=polar").await, 1);
+    assert_eq!(found(s.clone(), "/clients?q=polar").await, 0);
+    assert_eq!(found(s.clone(), "/deals?q=polar").await, 0);
+
+    // The distributor moves to the south: its dealer's records go with it.
+    let moved = app
+        .patch(&format!("/orgs/{dist}"))
+        .token(&admin)
+        .json(&json!({"parent_id": south}))
+        .send()
+        .await;
+    assert_eq!(moved.status, StatusCode::OK, "{}", moved.text);
+    assert_eq!(found(n.clone(), "/clients?q=polar").await, 0);
+    assert_eq!(found(n.clone(), "/deals?q=polar").await, 0);
+    assert_eq!(found(s.clone(), "/clients?q=polar%20frost").await, 1);
+    assert_eq!(found(s.clone(), "/deals?q=polar").await, 1);
+    // The record itself changes node as well.
+    let res = app
+        .patch(&format!("/clients/{id}"))
+        .token(&admin)
+        .header("if-match", "\"1\"")
+        .json(&json!({"org_id": north}))
+        .send()
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    assert_eq!(found(n.clone(), "/clients?q=polar").await, 1);
+    assert_eq!(found(s.clone(), "/clients?q=polar").await, 0);
+}
