@@ -54,11 +54,13 @@ where
     }
 }
 
-/// [`condition`] for a list that is searched by text. On PostgreSQL, clients and requests carry
-/// `scope_ids` (their node and every node above it), indexed together with the search text, so a
-/// subtree is `scope_ids @> ARRAY[root]` and one index scan yields only the matches in scope.
-pub fn search_condition<O, R>(
+/// [`condition`] for a list of clients or requests, which may be `searched` by text. On
+/// PostgreSQL those records carry `scope_ids` (their node and every node above it), indexed
+/// together with the search text, so a searched subtree is `scope_ids @> ARRAY[root]` and one
+/// index scan yields only the matches in scope; anything else is [`condition`].
+pub fn record_condition<O, R>(
     backend: DbBackend,
+    searched: bool,
     visibility: &Visibility,
     org_col: O,
     responsible_col: Option<R>,
@@ -68,7 +70,7 @@ where
     R: ColumnTrait,
 {
     match (backend, visibility) {
-        (DbBackend::Postgres, Visibility::Subtree(path)) => match path.ids().last() {
+        (DbBackend::Postgres, Visibility::Subtree(path)) if searched => match path.ids().last() {
             Some(root) => Condition::all().add(Expr::cust(format!(
                 "\"{}\".\"scope_ids\" @> ARRAY[{root}::bigint]",
                 org_col.entity_name()

@@ -167,20 +167,13 @@ pub(crate) async fn scoped_query<C: ConnectionTrait>(
     actor.require(Resource::Clients, action)?;
     let visibility = actor.visibility(Resource::Clients, action);
     let searched = filter.q.as_deref().is_some_and(|t| !t.trim().is_empty());
-    let mut q = client::Entity::find().filter(if searched {
-        scope::search_condition(
-            conn.get_database_backend(),
-            &visibility,
-            client::Column::OrgId,
-            Some(client::Column::ManagerId),
-        )
-    } else {
-        scope::condition(
-            &visibility,
-            client::Column::OrgId,
-            Some(client::Column::ManagerId),
-        )
-    });
+    let mut q = client::Entity::find().filter(scope::record_condition(
+        conn.get_database_backend(),
+        searched,
+        &visibility,
+        client::Column::OrgId,
+        Some(client::Column::ManagerId),
+    ));
     let hidden = |f: &str| {
         actor.access.field_mode(Resource::Clients, f)
             == Some(dealernet_domain::access::FieldMode::Hidden)

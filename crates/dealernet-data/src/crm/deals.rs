@@ -194,20 +194,13 @@ async fn scoped_query<C: ConnectionTrait>(
     actor.require(Resource::Deals, action)?;
     let visibility = actor.visibility(Resource::Deals, action);
     let searched = filter.q.as_deref().is_some_and(|t| !t.trim().is_empty());
-    let mut q = deal::Entity::find().filter(if searched {
-        scope::search_condition(
-            conn.get_database_backend(),
-            &visibility,
-            deal::Column::OrgId,
-            Some(deal::Column::ManagerId),
-        )
-    } else {
-        scope::condition(
-            &visibility,
-            deal::Column::OrgId,
-            Some(deal::Column::ManagerId),
-        )
-    });
+    let mut q = deal::Entity::find().filter(scope::record_condition(
+        conn.get_database_backend(),
+        searched,
+        &visibility,
+        deal::Column::OrgId,
+        Some(deal::Column::ManagerId),
+    ));
     if let Some(t) = filter.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         if hidden(actor, "contract_no") || hidden(actor, "invoice_no") {
             q = q.filter(

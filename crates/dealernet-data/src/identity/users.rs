@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use chrono::Utc;
 use dealernet_domain::access::{Action, Resource};
 use dealernet_domain::auth::UpdateMe;
-use dealernet_domain::list::{Direction, Page, Paging, Sort};
+use dealernet_domain::list::{Page, Paging, Sort};
 use dealernet_domain::org::OrgPath;
 use dealernet_domain::policy::{Actor, Denied, RecordRef};
 use dealernet_domain::role::RoleSummary;
@@ -25,7 +25,7 @@ use crate::context::Ctx;
 use crate::entities::{org_node, role, user, user_role};
 use crate::error::{Result, ServiceError, on_unique};
 use crate::identity::{password, roles, sessions};
-use crate::{orgs, scope, text};
+use crate::{orgs, page, scope, text};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum UserSort {
@@ -200,14 +200,7 @@ pub async fn get(db: &DatabaseConnection, actor: &Actor, id: i64) -> Result<User
     let org_name: String = first.try_get("", "org_name")?;
     let mut summaries = Vec::with_capacity(rows.len());
     for row in &rows {
-        if let Some(role_id) = row.try_get::<Option<i64>>("", "role_id")? {
-            summaries.push(RoleSummary {
-                id: role_id,
-                code: row.try_get("", "role_code")?,
-                name: row.try_get("", "role_name")?,
-                level: row.try_get("", "role_level")?,
-            });
-        }
+        summaries.extend(role_in_row(row)?);
     }
     Ok(to_wire(
         actor,
@@ -289,12 +282,7 @@ pub async fn list(
                 UserSort::CreatedAt => user::Column::CreatedAt,
                 UserSort::LastLoginAt => user::Column::LastLoginAt,
             };
-            let order = if *dir == Direction::Asc {
-                Order::Asc
-            } else {
-                Order::Desc
-            };
-            (col.as_str(), order)
+            (col.as_str(), page::order(*dir))
         })
         .collect();
     keys.push((user::Column::Id.as_str(), Order::Asc));
@@ -384,15 +372,8 @@ pub async fn list(
                 Vec::new(),
             ));
         }
-        if let (Some(role_id), Some((_, _, roles))) =
-            (row.try_get::<Option<i64>>("", "role_id")?, current.as_mut())
-        {
-            roles.push(RoleSummary {
-                id: role_id,
-                code: row.try_get("", "role_code")?,
-                name: row.try_get("", "role_name")?,
-                level: row.try_get("", "role_level")?,
-            });
+        if let Some((_, _, roles)) = current.as_mut() {
+            roles.extend(role_in_row(row)?);
         }
     }
     if let Some((m, org_name, roles)) = current.take() {
@@ -405,6 +386,20 @@ pub async fn list(
         None => 0,
     };
     Ok(Page { items, total })
+}
+
+/// The role a user-and-roles row carries (`role_id`, `role_code`, `role_name`, `role_level`;
+/// absent for a user without roles).
+fn role_in_row(row: &sea_orm::QueryResult) -> Result<Option<RoleSummary>> {
+    let Some(id) = row.try_get::<Option<i64>>("", "role_id")? else {
+        return Ok(None);
+    };
+    Ok(Some(RoleSummary {
+        id,
+        code: row.try_get("", "role_code")?,
+        name: row.try_get("", "role_name")?,
+        level: row.try_get("", "role_level")?,
+    }))
 }
 
 /// Roles highest level first, then by code.
