@@ -120,7 +120,7 @@ pub async fn list<C: ConnectionTrait>(
         .all(conn)
         .await?;
     let items = rows.into_iter().map(|r| to_entry(actor, r)).collect();
-    Ok(Page { items, total })
+    Ok(Page::new(items, total))
 }
 
 fn to_entry(actor: &Actor, r: audit_log::Model) -> AuditEntry {

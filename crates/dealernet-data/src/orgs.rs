@@ -201,7 +201,7 @@ pub async fn list(
         redact_code(actor, &mut node);
         items.push(node);
     }
-    Ok(Page { items, total })
+    Ok(Page::new(items, total))
 }
 
 async fn child_counts(db: &DatabaseConnection, ids: &[i64]) -> Result<Vec<(i64, i64)>> {

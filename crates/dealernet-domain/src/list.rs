@@ -1,6 +1,8 @@
 //! The conventions every list endpoint follows: `limit` (1–100, default 20), `offset`, `sort`
 //! (`field` ascending or `-field` descending, comma-separated), `q` (free-text search) and the
-//! resource's own filters; the answer is `{"items": [...], "total": N}`.
+//! resource's own filters; the answer is `{"items": [...], "total": N, "total_capped": false}`.
+//! A free-text search counts its matches only so far (1,000 past the offset); when it stopped
+//! there, `total_capped` is true and `total` means "at least".
 
 use serde::{Deserialize, Serialize};
 
@@ -14,7 +16,27 @@ pub const MAX_LIMIT: u64 = 100;
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Page<T> {
     pub items: Vec<T>,
+    /// How many records match (at least this many when `total_capped`).
     pub total: u64,
+    /// The count of a free-text search stopped at its cap: more than `total` may match.
+    #[serde(default)]
+    pub total_capped: bool,
+}
+
+impl<T> Page<T> {
+    /// A page whose total is exact.
+    pub fn new(items: Vec<T>, total: u64) -> Self {
+        Page {
+            items,
+            total,
+            total_capped: false,
+        }
+    }
+
+    /// A list with nothing in it.
+    pub fn empty() -> Self {
+        Page::new(Vec::new(), 0)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -337,14 +337,23 @@ where
                     <tbody>{body}</tbody>
                 </table>
             </div>
-            <Pager query=query total=Signal::derive(move || data.get().and_then(|r| r.ok()).map(|p| p.total))/>
+            <Pager
+                query=query
+                total=Signal::derive(move || data.get().and_then(|r| r.ok()).map(|p| p.total))
+                capped=Signal::derive(move || data.get().and_then(|r| r.ok()).is_some_and(|p| p.total_capped))
+            />
         </div>
     }
 }
 
-/// "1–20 of 345", page size and previous/next.
+/// "1–20 of 345" ("of more than 1,000" when a search stopped counting), page size and
+/// previous/next.
 #[component]
-pub fn Pager(query: ListQuery, #[prop(into)] total: Signal<Option<u64>>) -> impl IntoView {
+pub fn Pager(
+    query: ListQuery,
+    #[prop(into)] total: Signal<Option<u64>>,
+    #[prop(into)] capped: Signal<bool>,
+) -> impl IntoView {
     let range = move || {
         let total = total.get().unwrap_or(0);
         let from = if total == 0 {
@@ -354,7 +363,11 @@ pub fn Pager(query: ListQuery, #[prop(into)] total: Signal<Option<u64>>) -> impl
         };
         let to = (query.offset.get() + query.limit.get()).min(total);
         tf(
-            "table.range",
+            if capped.get() {
+                "table.range_capped"
+            } else {
+                "table.range"
+            },
             &[
                 ("from", &from.to_string()),
                 ("to", &to.to_string()),

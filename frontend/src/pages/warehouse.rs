@@ -145,10 +145,7 @@ fn StockView(base: &'static str) -> impl IntoView {
             if totals.get_untracked() != next {
                 totals.set(next);
             }
-            Ok(Page {
-                items: r.items,
-                total: r.total,
-            })
+            Ok(Page::new(r.items, r.total))
         }
     });
     let tree = LocalResource::new(|| warehouses(false));

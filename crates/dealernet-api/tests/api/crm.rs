@@ -294,6 +294,27 @@ async fn a_responsible_only_manager_sees_and_exports_only_own_records() {
     assert_eq!(texts(&list.body, "name"), vec!["Mine"]);
     let deals = app.get("/deals").token(&token).send().await;
     assert_eq!(texts(&deals.body, "client_name"), vec!["Mine"]);
+    // Searching stays inside the manager's own records (the search text is only a filter there).
+    let mine_number = items(&deals.body)
+        .first()
+        .and_then(|d| d["number"].as_str().map(str::to_string))
+        .unwrap_or_default();
+    for (path, expected) in [
+        ("/clients?q=i".to_string(), vec!["Mine"]),
+        ("/clients?q=theirs".to_string(), vec![]),
+        ("/deals?q=mine".to_string(), vec!["Mine"]),
+        (format!("/deals?q={mine_number}"), vec!["Mine"]),
+        ("/deals?q=theirs".to_string(), vec![]),
+    ] {
+        let res = app.get(&path).token(&token).send().await;
+        let field = if path.starts_with("/deals") {
+            "client_name"
+        } else {
+            "name"
+        };
+        assert_eq!(texts(&res.body, field), expected, "{path}");
+        assert_eq!(res.body["total"], expected.len(), "{path}");
+    }
     for path in [format!("/clients/{theirs}"), format!("/clients/{admins}")] {
         assert_eq!(
             app.get(&path).token(&token).send().await.status,
@@ -1256,4 +1277,67 @@ async fn a_subtree_search_follows_its_records_when_their_node_moves() {
     assert_eq!(res.status, StatusCode::OK, "{}", res.text);
     assert_eq!(found(n.clone(), "/clients?q=polar").await, 1);
     assert_eq!(found(s.clone(), "/clients?q=polar").await, 0);
+}
+
+#[tokio::test]
+async fn a_search_counts_its_matches_up_to_a_cap_and_says_when_it_stopped() {
+    let app = spawn_app().await;
+    let (_, token, _) = app.dealer_with_admin("Alpha").await;
+    let mut rows = vec!["name,email".to_string()];
+    rows.extend((0..1_050).map(|i| format!("Capped Co {i:04},office{i}@capped.example")));
+    let res = import(&app, &token, rows.join("\n"), "text/csv", false).await;
+    assert_eq!(res.body["created"], 1_050, "{}", res.text);
+
+    // A search counts up to 1,000 matches past the offset and says it stopped there.
+    let first = app
+        .get("/clients?q=capped&sort=name")
+        .token(&token)
+        .send()
+        .await;
+    assert_eq!(first.body["total"], 1_000, "{}", first.text);
+    assert_eq!(first.body["total_capped"], true);
+    assert_eq!(
+        texts(&first.body, "name").first().map(String::as_str),
+        Some("Capped Co 0000")
+    );
+    assert_eq!(items(&first.body).len(), 20);
+    // Further on, the count reaches the end and is exact again.
+    let last = app
+        .get("/clients?q=capped&sort=name&offset=1000&limit=100")
+        .token(&token)
+        .send()
+        .await;
+    assert_eq!(last.body["total"], 1_050, "{}", last.text);
+    assert_eq!(last.body["total_capped"], false);
+    assert_eq!(
+        texts(&last.body, "name").last().map(String::as_str),
+        Some("Capped Co 1049")
+    );
+    assert_eq!(items(&last.body).len(), 50);
+    // A narrower search, and a list without free text, count exactly.
+    let one = app
+        .get("/clients?q=capped%20co%201049")
+        .token(&token)
+        .send()
+        .await;
+    assert_eq!(one.body["total"], 1, "{}", one.text);
+    assert_eq!(one.body["total_capped"], false);
+    let all = app.get("/clients").token(&token).send().await;
+    assert_eq!(all.body["total"], 1_050, "{}", all.text);
+    assert_eq!(all.body["total_capped"], false);
+    // A one-letter word at the start of a term is still part of what must match.
+    let prefixed = app.get("/clients?q=o%20capped").token(&token).send().await;
+    assert_eq!(prefixed.body["total"], 0, "{}", prefixed.text);
+    let prefixed = app
+        .get("/clients?q=o%20co%201049")
+        .token(&token)
+        .send()
+        .await;
+    assert_eq!(prefixed.body["total"], 0, "{}", prefixed.text);
+    let prefixed = app
+        .get("/clients?q=d%20co%201049")
+        .token(&token)
+        .send()
+        .await;
+    assert_eq!(prefixed.body["total"], 1, "{}", prefixed.text);
 }

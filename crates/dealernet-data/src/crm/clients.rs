@@ -9,13 +9,14 @@ use dealernet_domain::list::{Page, Paging, Sort};
 use dealernet_domain::policy::{Actor, RecordRef};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
-    DatabaseConnection, EntityTrait, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-    Select, TransactionTrait,
+    DatabaseConnection, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect, Select,
+    TransactionTrait,
 };
 
 use super::entity::{client, contact};
 use super::{
-    check_manager, clean, org_names, placeable_org, search_like, search_text, user_names, visible,
+    SearchIndex, check_manager, clean, org_names, placeable_org, search_like, search_text,
+    user_names, visible,
 };
 use crate::audit::{self, Change};
 use crate::context::Ctx;
@@ -197,7 +198,11 @@ pub(crate) async fn scoped_query<C: ConnectionTrait>(
             }
             q = q.filter(any);
         } else {
-            q = q.filter(search_like(client::Column::SearchText, t));
+            q = q.filter(search_like(
+                client::Column::SearchText,
+                t,
+                SearchIndex::for_scope(&visibility),
+            ));
         }
     }
     for (value, col, field) in [
@@ -274,16 +279,15 @@ pub async fn list(
     paging: Paging,
 ) -> Result<Page<Client>> {
     let Some(q) = scoped_query(db, actor, filter, Action::View).await? else {
-        return Ok(Page {
-            items: vec![],
-            total: 0,
-        });
+        return Ok(Page::empty());
     };
-    let total = q.clone().count(db).await?;
+    let searched = filter.q.as_deref().is_some_and(|t| !t.trim().is_empty());
+    let total = page::count(db, q.clone(), searched, paging).await?;
     let rows = page::rows(db, q, &sort_keys(sort), client::Column::Id, paging, total).await?;
     Ok(Page {
         items: wire_many(db, actor, rows).await?,
-        total,
+        total: total.n,
+        total_capped: total.capped,
     })
 }
 

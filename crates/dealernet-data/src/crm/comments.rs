@@ -48,10 +48,7 @@ pub async fn list(
         .offset(paging.offset)
         .all(db)
         .await?;
-    Ok(Page {
-        items: rows.into_iter().map(to_wire).collect(),
-        total,
-    })
+    Ok(Page::new(rows.into_iter().map(to_wire).collect(), total))
 }
 
 /// Adds a comment: anybody who may see the record may comment on it.

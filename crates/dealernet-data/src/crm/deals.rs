@@ -16,12 +16,11 @@ use dealernet_domain::policy::{Actor, RecordRef};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select,
-    TransactionTrait,
+    EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect, Select, TransactionTrait,
 };
 
 use super::entity::{client, deal, deal_event, deal_item};
-use super::{check_manager, clean, search_like, search_text, user_names, visible};
+use super::{SearchIndex, check_manager, clean, search_like, search_text, user_names, visible};
 use crate::audit::{self, Change};
 use crate::context::Ctx;
 use crate::error::{Result, ServiceError};
@@ -210,7 +209,11 @@ async fn scoped_query<C: ConnectionTrait>(
                     .add(text::contains_ci(deal::Column::Customer, t)),
             );
         } else {
-            q = q.filter(search_like(deal::Column::SearchText, t));
+            q = q.filter(search_like(
+                deal::Column::SearchText,
+                t,
+                SearchIndex::for_scope(&visibility),
+            ));
         }
     }
     if let Some(c) = filter.client_id {
@@ -323,17 +326,16 @@ pub async fn list(
     paging: Paging,
 ) -> Result<Page<Deal>> {
     let Some(q) = scoped_query(db, actor, filter, Action::View).await? else {
-        return Ok(Page {
-            items: vec![],
-            total: 0,
-        });
+        return Ok(Page::empty());
     };
     let keys = sort_keys(actor, sort)?;
-    let total = q.clone().count(db).await?;
+    let searched = filter.q.as_deref().is_some_and(|t| !t.trim().is_empty());
+    let total = page::count(db, q.clone(), searched, paging).await?;
     let rows = page::rows(db, q, &keys, deal::Column::Id, paging, total).await?;
     Ok(Page {
         items: wire_many(db, actor, rows).await?,
-        total,
+        total: total.n,
+        total_capped: total.capped,
     })
 }
 

@@ -247,7 +247,7 @@ pub async fn list(
             to_wire(m, n)
         })
         .collect::<Result<_>>()?;
-    Ok(Page { items, total })
+    Ok(Page::new(items, total))
 }
 
 /// Changes a point of sale. A new address without coordinates takes the geocoder's answer.

@@ -439,10 +439,7 @@ pub async fn list(
     }
     if let Some(within) = filter.within {
         let Some(path) = orgs::path(db, within).await? else {
-            return Ok(Page {
-                items: vec![],
-                total: 0,
-            });
+            return Ok(Page::empty());
         };
         q = q.filter(dealer::Column::OrgId.in_subquery(scope::subtree_ids(&path)));
     }
@@ -480,7 +477,7 @@ pub async fn list(
             to_wire(m, name)
         })
         .collect::<Result<_>>()?;
-    Ok(Page { items, total })
+    Ok(Page::new(items, total))
 }
 
 /// Changes a profile. Capacity cannot drop below the jobs the dealer has open.
@@ -682,6 +679,7 @@ pub async fn rating_history(
             })
             .collect(),
         total,
+        total_capped: false,
     })
 }
 

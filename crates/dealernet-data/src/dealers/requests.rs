@@ -776,7 +776,7 @@ pub async fn list(
             base_wire(m, name)
         })
         .collect::<Result<_>>()?;
-    Ok(Page { items, total })
+    Ok(Page::new(items, total))
 }
 
 /// Only the staff of the dealer the job is offered to answer for it.

@@ -63,7 +63,7 @@ pub async fn list(db: &DatabaseConnection, actor: &Actor, paging: Paging) -> Res
     for r in rows {
         items.push(to_wire(db, r).await?);
     }
-    Ok(Page { items, total })
+    Ok(Page::new(items, total))
 }
 
 pub async fn create(

@@ -228,7 +228,7 @@ pub async fn list(
         .take(paging.limit as usize)
         .map(to_wire)
         .collect();
-    Ok(Page { items, total })
+    Ok(Page::new(items, total))
 }
 
 pub async fn get(db: &DatabaseConnection, actor: &Actor, id: i64) -> Result<Role> {

@@ -240,10 +240,7 @@ pub async fn list(
     }
     if let Some(org_id) = filter.org_id {
         let Some(path) = orgs::path(db, org_id).await? else {
-            return Ok(Page {
-                items: vec![],
-                total: 0,
-            });
+            return Ok(Page::empty());
         };
         q = q.filter(user::Column::OrgId.in_subquery(scope::subtree_ids(&path)));
     }
@@ -385,7 +382,7 @@ pub async fn list(
         None if paging.offset > 0 => count_matches(db, backend, count_stmt).await?,
         None => 0,
     };
-    Ok(Page { items, total })
+    Ok(Page::new(items, total))
 }
 
 /// The role a user-and-roles row carries (`role_id`, `role_code`, `role_name`, `role_level`;

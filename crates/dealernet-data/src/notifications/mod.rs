@@ -198,7 +198,7 @@ pub async fn list(
         .all(db)
         .await?;
     let items = rows.into_iter().map(to_wire).collect::<Result<_>>()?;
-    Ok(Page { items, total })
+    Ok(Page::new(items, total))
 }
 
 /// How many in-app notifications the caller has not read.

@@ -207,7 +207,7 @@ pub async fn list(
         .all(db)
         .await?;
     let items = rows.into_iter().map(to_wire).collect::<Result<_>>()?;
-    Ok(Page { items, total })
+    Ok(Page::new(items, total))
 }
 
 /// The caller's reminders for today: not done and due before the end of the caller's local day

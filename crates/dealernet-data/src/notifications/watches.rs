@@ -140,5 +140,5 @@ pub async fn list(db: &DatabaseConnection, actor: &Actor, paging: Paging) -> Res
         .all(db)
         .await?;
     let items = rows.into_iter().map(to_wire).collect::<Result<_>>()?;
-    Ok(Page { items, total })
+    Ok(Page::new(items, total))
 }

@@ -205,5 +205,5 @@ pub async fn list(
     for m in rows {
         items.push(wire(db, m).await?);
     }
-    Ok(Page { items, total })
+    Ok(Page::new(items, total))
 }

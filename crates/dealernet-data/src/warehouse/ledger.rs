@@ -590,10 +590,7 @@ pub async fn list(
         .offset(paging.offset)
         .all(db)
         .await?;
-    Ok(Page {
-        items: entries_wire(db, rows).await?,
-        total,
-    })
+    Ok(Page::new(entries_wire(db, rows).await?, total))
 }
 
 #[derive(Debug, Clone, Default)]
@@ -854,7 +851,7 @@ pub async fn units(
     for u in rows {
         items.push(unit_wire(db, u).await?);
     }
-    Ok(Page { items, total })
+    Ok(Page::new(items, total))
 }
 
 /// Whether the actor's scope includes any place the unit has been (or is).

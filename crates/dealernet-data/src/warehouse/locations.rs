@@ -308,5 +308,5 @@ pub async fn list(
             Ok(place_of(m, org.ok_or_else(|| corrupt("warehouse without node"))?)?.wire())
         })
         .collect::<Result<Vec<_>>>()?;
-    Ok(Page { items, total })
+    Ok(Page::new(items, total))
 }

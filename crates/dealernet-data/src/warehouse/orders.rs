@@ -323,7 +323,7 @@ pub async fn list(
             created_at: o.created_at,
         });
     }
-    Ok(Page { items, total })
+    Ok(Page::new(items, total))
 }
 
 /// Moves an order from one of `from` states to `to`, or answers 409 naming its state.
@@ -874,7 +874,7 @@ pub async fn obligations(
     for m in rows {
         items.push(obligation_wire(db, m).await?);
     }
-    Ok(Page { items, total })
+    Ok(Page::new(items, total))
 }
 
 /// The back office records that an obligation was met (paid, or the unit returned). The last
