@@ -12,7 +12,7 @@
 //! the planner cannot fall back to the walk.
 
 use dealernet_domain::list::{Direction, Paging};
-use sea_orm::sea_query::{Alias, Expr, Query, SimpleExpr};
+use sea_orm::sea_query::{Alias, Expr, Query, SelectStatement, SimpleExpr};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, Order,
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select,
@@ -65,14 +65,7 @@ where
         .expr(Expr::cust("COUNT(*)"))
         .from_subquery(matches, Alias::new("matches"))
         .to_owned();
-    let n: i64 = match db
-        .query_one_raw(db.get_database_backend().build(&stmt))
-        .await?
-    {
-        Some(row) => row.try_get_by_index(0)?,
-        None => 0,
-    };
-    let n = u64::try_from(n).unwrap_or_default();
+    let n = count_rows(db, &stmt).await?;
     Ok(if n > cap {
         Total {
             n: cap,
@@ -81,6 +74,18 @@ where
     } else {
         Total { n, capped: false }
     })
+}
+
+/// The count a `SELECT COUNT(*) …` statement answers.
+pub async fn count_rows(db: &DatabaseConnection, count: &SelectStatement) -> Result<u64> {
+    let n: i64 = match db
+        .query_one_raw(db.get_database_backend().build(count))
+        .await?
+    {
+        Some(row) => row.try_get_by_index(0)?,
+        None => 0,
+    };
+    Ok(u64::try_from(n).unwrap_or_default())
 }
 
 /// A list's sort direction as SQL's.
@@ -147,7 +152,7 @@ fn plan_rows(line: &str) -> Option<u64> {
 
 /// The rows of one page of `q` (which already holds the scope and the filters) in `keys` order;
 /// `total` is the number of matches, `id` the primary key. A capped total says nothing about how
-/// many match beyond it, so such a page always takes the plain plan.
+/// many match beyond it, so for such a page the planner's estimate decides.
 pub async fn rows<E, C>(
     db: &DatabaseConnection,
     q: Select<E>,

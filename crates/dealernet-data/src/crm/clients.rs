@@ -16,7 +16,7 @@ use sea_orm::{
 use super::entity::{client, contact};
 use super::{
     SearchIndex, check_manager, clean, org_names, placeable_org, search_like, search_text,
-    user_names, visible,
+    searched, user_names, visible,
 };
 use crate::audit::{self, Change};
 use crate::context::Ctx;
@@ -167,7 +167,7 @@ pub(crate) async fn scoped_query<C: ConnectionTrait>(
 ) -> Result<Option<Select<client::Entity>>> {
     actor.require(Resource::Clients, action)?;
     let visibility = actor.visibility(Resource::Clients, action);
-    let searched = filter.q.as_deref().is_some_and(|t| !t.trim().is_empty());
+    let searched = searched(filter.q.as_deref());
     let mut q = client::Entity::find().filter(scope::record_condition(
         conn.get_database_backend(),
         searched,
@@ -281,8 +281,7 @@ pub async fn list(
     let Some(q) = scoped_query(db, actor, filter, Action::View).await? else {
         return Ok(Page::empty());
     };
-    let searched = filter.q.as_deref().is_some_and(|t| !t.trim().is_empty());
-    let total = page::count(db, q.clone(), searched, paging).await?;
+    let total = page::count(db, q.clone(), searched(filter.q.as_deref()), paging).await?;
     let rows = page::rows(db, q, &sort_keys(sort), client::Column::Id, paging, total).await?;
     Ok(Page {
         items: wire_many(db, actor, rows).await?,

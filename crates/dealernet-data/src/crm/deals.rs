@@ -20,7 +20,9 @@ use sea_orm::{
 };
 
 use super::entity::{client, deal, deal_event, deal_item};
-use super::{SearchIndex, check_manager, clean, search_like, search_text, user_names, visible};
+use super::{
+    SearchIndex, check_manager, clean, search_like, search_text, searched, user_names, visible,
+};
 use crate::audit::{self, Change};
 use crate::context::Ctx;
 use crate::error::{Result, ServiceError};
@@ -192,7 +194,7 @@ async fn scoped_query<C: ConnectionTrait>(
 ) -> Result<Option<Select<deal::Entity>>> {
     actor.require(Resource::Deals, action)?;
     let visibility = actor.visibility(Resource::Deals, action);
-    let searched = filter.q.as_deref().is_some_and(|t| !t.trim().is_empty());
+    let searched = searched(filter.q.as_deref());
     let mut q = deal::Entity::find().filter(scope::record_condition(
         conn.get_database_backend(),
         searched,
@@ -329,8 +331,7 @@ pub async fn list(
         return Ok(Page::empty());
     };
     let keys = sort_keys(actor, sort)?;
-    let searched = filter.q.as_deref().is_some_and(|t| !t.trim().is_empty());
-    let total = page::count(db, q.clone(), searched, paging).await?;
+    let total = page::count(db, q.clone(), searched(filter.q.as_deref()), paging).await?;
     let rows = page::rows(db, q, &keys, deal::Column::Id, paging, total).await?;
     Ok(Page {
         items: wire_many(db, actor, rows).await?,

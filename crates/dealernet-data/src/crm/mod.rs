@@ -266,27 +266,26 @@ fn like_literal(text: &str) -> String {
 /// of two or more letters or digits on, when that leaves a different term of three characters
 /// or more; `None` when the whole term is what to look for.
 fn index_core(text: &str) -> Option<&str> {
-    // Words as pg_trgm sees them: runs of letters and digits.
-    let mut words: Vec<(usize, usize)> = Vec::new();
-    let mut start: Option<usize> = None;
-    for (i, c) in text.char_indices() {
-        match (c.is_alphanumeric(), start) {
-            (true, None) => start = Some(i),
-            (false, Some(s)) => {
-                words.push((s, i));
-                start = None;
-            }
-            _ => {}
+    // Words as pg_trgm sees them: runs of letters and digits; the first one two long starts
+    // the core.
+    let mut chars = text.char_indices().peekable();
+    let start = loop {
+        let (i, c) = chars.next()?;
+        if c.is_alphanumeric()
+            && chars
+                .peek()
+                .is_some_and(|&(_, next)| next.is_alphanumeric())
+        {
+            break i;
         }
-    }
-    if let Some(s) = start {
-        words.push((s, text.len()));
-    }
-    let first = words
-        .iter()
-        .find(|&&(s, e)| text[s..e].chars().count() > 1)?;
-    let core = &text[first.0..];
-    (core != text && core.chars().count() >= 3).then_some(core)
+    };
+    let core = &text[start..];
+    (start > 0 && core.chars().count() >= 3).then_some(core)
+}
+
+/// Whether a list's free text `q` asks for a search at all.
+pub(crate) fn searched(q: Option<&str>) -> bool {
+    q.is_some_and(|t| !t.trim().is_empty())
 }
 
 #[cfg(test)]
@@ -331,32 +330,23 @@ mod tests {
         assert_eq!(index_core("ёж я"), None);
     }
 
-    #[test]
-    fn a_shortened_index_term_still_checks_the_whole_term() {
-        let q = Query::select()
+    /// The PostgreSQL text of a request search for `text`.
+    fn deal_search_sql(text: &str, index: SearchIndex) -> String {
+        Query::select()
             .column(entity::deal::Column::Id)
             .from(entity::deal::Entity)
-            .and_where(search_like(
-                entity::deal::Column::SearchText,
-                "R-2026-000123",
-                SearchIndex::Use,
-            ))
-            .to_owned();
-        let sql = q.to_string(PostgresQueryBuilder);
+            .and_where(search_like(entity::deal::Column::SearchText, text, index))
+            .to_string(PostgresQueryBuilder)
+    }
+
+    #[test]
+    fn a_shortened_index_term_still_checks_the_whole_term() {
+        let sql = deal_search_sql("R-2026-000123", SearchIndex::Use);
         assert!(
             sql.contains(r#""deals"."search_text" LIKE '%2026-000123%' ESCAPE '\' AND ("deals"."search_text" || '') LIKE '%r-2026-000123%' ESCAPE '\')"#),
             "{sql}"
         );
-        let q = Query::select()
-            .column(entity::deal::Column::Id)
-            .from(entity::deal::Entity)
-            .and_where(search_like(
-                entity::deal::Column::SearchText,
-                "nord",
-                SearchIndex::Skip,
-            ))
-            .to_owned();
-        let sql = q.to_string(PostgresQueryBuilder);
+        let sql = deal_search_sql("nord", SearchIndex::Skip);
         assert!(
             sql.contains(r#"("deals"."search_text" || '') LIKE '%nord%' ESCAPE '\'"#),
             "{sql}"

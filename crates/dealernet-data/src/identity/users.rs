@@ -11,8 +11,7 @@ use dealernet_domain::policy::{Actor, Denied, RecordRef};
 use dealernet_domain::role::RoleSummary;
 use dealernet_domain::user::{CreateUser, UpdateUser, User, UserStatus};
 use sea_orm::sea_query::{
-    Alias, Asterisk, Expr, PostgresQueryBuilder, Query, SelectStatement, SimpleExpr,
-    SqliteQueryBuilder,
+    Alias, Asterisk, Expr, PostgresQueryBuilder, Query, SimpleExpr, SqliteQueryBuilder,
 };
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
@@ -379,7 +378,7 @@ pub async fn list(
     let total = match total {
         Some(n) => n,
         // A page past the end holds no row to carry the count.
-        None if paging.offset > 0 => count_matches(db, backend, count_stmt).await?,
+        None if paging.offset > 0 => page::count_rows(db, &count_stmt).await?,
         None => 0,
     };
     Ok(Page::new(items, total))
@@ -403,18 +402,6 @@ fn role_in_row(row: &sea_orm::QueryResult) -> Result<Option<RoleSummary>> {
 fn sorted_roles(mut roles: Vec<RoleSummary>) -> Vec<RoleSummary> {
     roles.sort_by(|a, b| b.level.cmp(&a.level).then(a.code.cmp(&b.code)));
     roles
-}
-
-async fn count_matches(
-    db: &DatabaseConnection,
-    backend: DbBackend,
-    count: SelectStatement,
-) -> Result<u64> {
-    let n: i64 = match db.query_one_raw(backend.build(&count)).await? {
-        Some(row) => row.try_get_by_index(0)?,
-        None => 0,
-    };
-    Ok(u64::try_from(n).unwrap_or_default())
 }
 
 /// Resolves the node a user is placed in and checks the actor may place users there.
