@@ -29,6 +29,7 @@ struct Cli {
     /// Seconds per wrk run.
     #[arg(long, default_value_t = 15)]
     seconds: u32,
+    /// Client connections: wrk's, and pgbench's clients. The server keeps its own default pool.
     #[arg(long, default_value_t = 32)]
     connections: u32,
     /// Whether the app's link to PostgreSQL is encrypted (`prefer` is the driver's default;
@@ -191,7 +192,6 @@ async fn run(
         jwt_secret: Some(SecretString::from(
             "bench-secret-bench-secret-bench-secret-42",
         )),
-        db_max_connections: cli.connections,
         workers: 2,
         log_level: "warn".into(),
         web_dir: PathBuf::from("/nonexistent"),
@@ -335,8 +335,14 @@ async fn run(
     let mut r = String::new();
     let _ = writeln!(
         r,
-        "DealerNet users benchmark: {} users, {} regions × {} dealers, {} connections, {} s per run",
-        fx.users, regions, dealers_per_region, cli.connections, cli.seconds
+        "DealerNet users benchmark: {} users, {} regions × {} dealers, {} client connections \
+         (server pool: {} database connections, the default), {} s per run",
+        fx.users,
+        regions,
+        dealers_per_region,
+        cli.connections,
+        Settings::default().db_max_connections,
+        cli.seconds
     );
     let _ = writeln!(r, "fixture load: {load_secs:.1} s");
     let _ = writeln!(r, "| run | req/s | p50 | p99 | non-2xx | vs pgbench -S |");

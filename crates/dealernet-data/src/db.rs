@@ -9,12 +9,14 @@ use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbB
 ///
 /// SQLite runs in WAL mode with foreign keys on and one pooled connection: SQLite serialises
 /// writers anyway, and one connection makes every transaction start without lock upgrades that
-/// could fail under concurrency. PostgreSQL gets a real pool.
+/// could fail under concurrency. PostgreSQL gets a real pool, whose connections are pinged on
+/// check-out only after [`PING_IF_IDLE_FOR`] of rest.
 pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnection, DbErr> {
     let mut opts = ConnectOptions::new(url.to_string());
     let is_sqlite = url.starts_with("sqlite:");
     opts.max_connections(if is_sqlite { 1 } else { max_connections.max(2) })
         .min_connections(1)
+        .test_before_acquire_if_idle_for(PING_IF_IDLE_FOR)
         .connect_timeout(Duration::from_secs(10))
         .acquire_timeout(Duration::from_secs(30))
         .sqlx_logging(false);
@@ -31,6 +33,15 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnecti
     }
     Ok(db)
 }
+
+/// A pooled PostgreSQL connection idle this long is pinged before it is handed out.
+///
+/// sqlx pings every connection it hands out by default: a round trip to the server before each
+/// query, as long as the query itself for a by-id read. A connection in steady use is known to be
+/// alive (sqlx also pings it when it comes back to the pool, so a broken one never returns); one
+/// that has rested may have been cut by a server restart, a proxy or a firewall, so it is still
+/// checked, and replaced if dead.
+pub const PING_IF_IDLE_FOR: Duration = Duration::from_secs(1);
 
 /// A PostgreSQL pool for one HTTP worker thread, or `None` where the shared pool must serve
 /// (SQLite, or no async runtime on the calling thread).
@@ -56,6 +67,15 @@ pub fn worker_pool(url: &str, max_connections: u32) -> Option<DatabaseConnection
     let pool = PgPoolOptions::new()
         .max_connections(max_connections.max(1))
         .min_connections(0)
+        .test_before_acquire(false)
+        .before_acquire(|conn, meta| {
+            Box::pin(async move {
+                if meta.idle_for >= PING_IF_IDLE_FOR {
+                    sea_orm::sqlx::Connection::ping(conn).await?;
+                }
+                Ok(true)
+            })
+        })
         .acquire_timeout(Duration::from_secs(30))
         .connect_lazy_with(options);
     Some(SqlxPostgresConnector::from_sqlx_postgres_pool(pool))

@@ -229,3 +229,44 @@ fn the_checked_in_openapi_spec_matches_the_code() {
             .is_some()
     );
 }
+
+#[tokio::test]
+async fn connections_the_server_cut_while_idle_are_replaced_before_a_request_uses_them() {
+    use sea_orm::{ConnectionTrait, DbBackend};
+
+    let app = spawn_app().await;
+    let token = app.admin_token().await;
+    let me = format!("/users/{}", app.admin_id);
+    // Warm every worker's pool.
+    for _ in 0..8 {
+        assert_eq!(
+            app.get(&me).token(&token).send().await.status,
+            StatusCode::OK
+        );
+    }
+    if app.db.get_database_backend() == DbBackend::Postgres {
+        // What a server restart or an idle-connection timeout does to the pooled connections.
+        let cut = app
+            .db
+            .query_one_raw(sea_orm::Statement::from_string(
+                DbBackend::Postgres,
+                "SELECT COUNT(pg_terminate_backend(pid)) AS n FROM pg_stat_activity \
+                 WHERE datname = current_database() AND pid <> pg_backend_pid()",
+            ))
+            .await
+            .ok()
+            .flatten()
+            .and_then(|row| row.try_get::<i64>("", "n").ok())
+            .unwrap_or_default();
+        assert!(cut > 0, "no pooled connection was cut");
+    }
+    // Rested past the ping threshold, each connection is checked and a dead one replaced.
+    tokio::time::sleep(
+        dealernet_data::db::PING_IF_IDLE_FOR + std::time::Duration::from_millis(300),
+    )
+    .await;
+    for _ in 0..8 {
+        let res = app.get(&me).token(&token).send().await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    }
+}
