@@ -154,6 +154,45 @@ fn pgbench(pg: &str, seconds: u32, connections: u32) -> Result<f64> {
         .unwrap_or(0.0))
 }
 
+/// Region managers and dealer administrators the rotating list runs sign in as.
+const ROTATED_REGIONS: usize = 10;
+const ROTATED_DEALERS: usize = 200;
+
+/// `n` items spread evenly over `all`.
+fn spread(all: &[i64], n: usize) -> Vec<i64> {
+    let step = (all.len() / n.max(1)).max(1);
+    all.iter().step_by(step).take(n).copied().collect()
+}
+
+async fn login_owned(http: &reqwest::Client, base: &str, email: &str) -> Result<String> {
+    let res: serde_json::Value = http
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&json!({"email": email, "password": "bench password 1"}))
+        .send()
+        .await?
+        .json()
+        .await?;
+    match res["access_token"].as_str() {
+        Some(t) => Ok(t.to_string()),
+        None => bail!("{email} could not sign in: {res}"),
+    }
+}
+
+/// A wrk script that sends `path` as each of `tokens` in turn, at random.
+fn rotating_script(name: &str, tokens: &[String], path: &str) -> Result<PathBuf> {
+    let script =
+        std::env::temp_dir().join(format!("dealernet-bench-{name}-{}.lua", std::process::id()));
+    let list: Vec<String> = tokens.iter().map(|t| format!("\"{t}\"")).collect();
+    std::fs::write(
+        &script,
+        format!(
+            "local tokens = {{{}}}\nrequest = function()\n  return wrk.format(\"GET\", \"{path}\", {{[\"Authorization\"] = \"Bearer \" .. tokens[math.random(#tokens)]}})\nend\n",
+            list.join(",")
+        ),
+    )?;
+    Ok(script)
+}
+
 #[tokio::main]
 async fn main() -> Result<()> {
     let cli = Cli::parse();
@@ -245,42 +284,50 @@ async fn run(
         .and_then(|a| a.iter().find(|r| r["code"] == "sales_manager"))
         .and_then(|r| r["id"].as_i64())
         .unwrap_or_default();
-    let region0 = fx.regions.first().copied().unwrap_or(root);
-    let created = http
-        .post(format!("{base}/api/v1/users"))
-        .bearer_auth(&admin_token)
-        .json(&json!({"email": "manager@bench.example", "name": "Bench Manager", "password": "bench password 1",
-            "org_id": region0, "access_level": 6, "role_ids": [sales]}))
-        .send()
-        .await?;
-    if !created.status().is_success() {
-        bail!(
-            "creating the scoped manager failed: {}",
-            created.text().await?
-        );
-    }
-    let token = login("manager@bench.example").await?;
-    // A dealer administrator: the most common scope, one dealer's 20 users.
     let dealer_admin = roles["items"]
         .as_array()
         .and_then(|a| a.iter().find(|r| r["code"] == "dealer_admin"))
         .and_then(|r| r["id"].as_i64())
         .unwrap_or_default();
+    let place = |email: String, org: i64, level: i16, role: i64| {
+        let http = http.clone();
+        let base = base.clone();
+        let admin_token = admin_token.clone();
+        async move {
+            let created = http
+                .post(format!("{base}/api/v1/users"))
+                .bearer_auth(&admin_token)
+                .json(&json!({"email": email, "name": format!("Bench {email}"), "password": "bench password 1",
+                    "org_id": org, "access_level": level, "role_ids": [role]}))
+                .send()
+                .await?;
+            if !created.status().is_success() {
+                bail!("creating {email} failed: {}", created.text().await?);
+            }
+            Ok(())
+        }
+    };
+    let region0 = fx.regions.first().copied().unwrap_or(root);
+    place("manager@bench.example".into(), region0, 6, sales).await?;
+    let token = login("manager@bench.example").await?;
+    // A dealer administrator: the most common scope, one dealer's users.
     let dealer0 = fx.dealers.first().copied().unwrap_or(root);
-    let created = http
-        .post(format!("{base}/api/v1/users"))
-        .bearer_auth(&admin_token)
-        .json(&json!({"email": "dealer@bench.example", "name": "Bench Dealer Admin", "password": "bench password 1",
-            "org_id": dealer0, "access_level": 3, "role_ids": [dealer_admin]}))
-        .send()
-        .await?;
-    if !created.status().is_success() {
-        bail!(
-            "creating the dealer administrator failed: {}",
-            created.text().await?
-        );
-    }
+    place("dealer@bench.example".into(), dealer0, 3, dealer_admin).await?;
     let dealer_token = login("dealer@bench.example").await?;
+    // Many callers, each with its own scope, as a network's managers and dealers sign in: the
+    // list's statement differs per scope, and region 0's users happen to lead the name order.
+    let mut region_tokens = Vec::new();
+    for (k, region) in spread(&fx.regions, ROTATED_REGIONS).into_iter().enumerate() {
+        let email = format!("manager{k}@bench.example");
+        place(email.clone(), region, 6, sales).await?;
+        region_tokens.push(login_owned(&http, &base, &email).await?);
+    }
+    let mut dealer_tokens = Vec::new();
+    for (k, dealer) in spread(&fx.dealers, ROTATED_DEALERS).into_iter().enumerate() {
+        let email = format!("dealer{k}@bench.example");
+        place(email.clone(), dealer, 3, dealer_admin).await?;
+        dealer_tokens.push(login_owned(&http, &base, &email).await?);
+    }
 
     // Ids in region 0: users are spread round-robin over the dealers, region 0 owns the first ones.
     let dealers = fx.dealers.len().max(1);
@@ -329,6 +376,25 @@ async fn run(
     let list_url = format!("{base}/api/v1/users?limit=20&status=active&sort=name");
     let list = wrk(&list_url, &token, None, cli.seconds, cli.connections)?;
     let dealer_list = wrk(&list_url, &dealer_token, None, cli.seconds, cli.connections)?;
+    let list_path = "/api/v1/users?limit=20&status=active&sort=name";
+    let regions_script = rotating_script("regions", &region_tokens, list_path)?;
+    let regions_list = wrk(
+        &list_url,
+        &token,
+        Some(&regions_script),
+        cli.seconds,
+        cli.connections,
+    )?;
+    let dealers_script = rotating_script("dealers", &dealer_tokens, list_path)?;
+    let dealers_list = wrk(
+        &list_url,
+        &token,
+        Some(&dealers_script),
+        cli.seconds,
+        cli.connections,
+    )?;
+    let _ = std::fs::remove_file(&regions_script);
+    let _ = std::fs::remove_file(&dealers_script);
     let pg = pgbench(&cli.pg, cli.seconds, cli.connections)?;
     let _ = std::fs::remove_file(&script);
 
@@ -347,6 +413,14 @@ async fn run(
     let _ = writeln!(r, "fixture load: {load_secs:.1} s");
     let _ = writeln!(r, "| run | req/s | p50 | p99 | non-2xx | vs pgbench -S |");
     let _ = writeln!(r, "|---|---|---|---|---|---|");
+    let regions_row = format!(
+        "same list, {} region managers in turn (one region each)",
+        region_tokens.len()
+    );
+    let dealers_row = format!(
+        "same list, {} dealer administrators in turn (one dealer each)",
+        dealer_tokens.len()
+    );
     for (what, w) in [
         (
             "GET /api/v1/health (no database; the HTTP ceiling)",
@@ -354,13 +428,15 @@ async fn run(
         ),
         ("GET /api/v1/users/{id} (region manager)", &by_id),
         (
-            "GET /api/v1/users?limit=20&status=active&sort=name, region manager (2,000 users in scope)",
+            "GET /api/v1/users?limit=20&status=active&sort=name, region 0's manager (2,000 users in scope)",
             &list,
         ),
         (
-            "same list, dealer administrator (20 users in scope)",
+            "same list, dealer 0's administrator (20 users in scope)",
             &dealer_list,
         ),
+        (&regions_row, &regions_list),
+        (&dealers_row, &dealers_list),
     ] {
         let _ = writeln!(
             r,

@@ -331,3 +331,106 @@ async fn a_users_page_keeps_its_order_its_total_and_every_users_roles() {
         .await;
     assert_eq!(none.body["total"], 0);
 }
+
+/// The ids of `GET /users?{query}` and of the same page straight from SQL.
+async fn page_and_reference(
+    app: &crate::helpers::TestApp,
+    token: &str,
+    query: &str,
+    filter: &str,
+    order: &str,
+) -> (Vec<i64>, Vec<i64>, i64) {
+    use sea_orm::ConnectionTrait;
+    let res = app
+        .get(&format!("/users?{query}"))
+        .token(token)
+        .send()
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{query}: {}", res.text);
+    let got = res.body["items"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|u| u["id"].as_i64())
+        .collect();
+    let sql = format!("SELECT id FROM users WHERE {filter} ORDER BY {order} LIMIT 20 OFFSET 100");
+    let want = app
+        .db
+        .query_all_raw(sea_orm::Statement::from_string(
+            app.db.get_database_backend(),
+            sql,
+        ))
+        .await
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|r| r.try_get::<i64>("", "id").ok())
+        .collect();
+    (got, want, res.body["total"].as_i64().unwrap_or(-1))
+}
+
+#[tokio::test]
+async fn a_deep_users_page_is_the_page_sql_gives_for_every_sort_and_scope() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    // 5,100 users over 2 regions × 3 dealers, every tenth blocked, names and e-mails interleaved
+    // over the dealers: the page past 100 must be exactly SQL's, with the id breaking ties.
+    let fx = dealernet_data::fixtures::load_users(&app.db, app.root_org, 2, 3, 5_100)
+        .await
+        .unwrap_or_else(|e| panic!("fixture: {e}"));
+    let region = fx.regions[0];
+    let in_region =
+        format!("org_id IN (SELECT id FROM org_nodes WHERE parent_id = {region} OR id = {region})");
+    for (query, filter, order, total) in [
+        ("sort=name", "1 = 1", "name, id", 5_101),
+        ("sort=-name", "1 = 1", "name DESC, id", 5_101),
+        (
+            "status=active&sort=name",
+            "status = 'active'",
+            "name, id",
+            4_591,
+        ),
+        (
+            "status=active&sort=-name",
+            "status = 'active'",
+            "name DESC, id",
+            4_591,
+        ),
+        (
+            "status=active&sort=email",
+            "status = 'active'",
+            "email, id",
+            4_591,
+        ),
+        (
+            "status=active&sort=-access_level",
+            "status = 'active'",
+            "access_level DESC, id",
+            4_591,
+        ),
+        (
+            "status=active&sort=created_at",
+            "status = 'active'",
+            "created_at, id",
+            4_591,
+        ),
+        (
+            &format!("org_id={region}&sort=-email"),
+            &in_region,
+            "email DESC, id",
+            2_550,
+        ),
+    ] {
+        let (got, want, n) = page_and_reference(
+            &app,
+            &admin,
+            &format!("{query}&limit=20&offset=100"),
+            filter,
+            order,
+        )
+        .await;
+        assert_eq!(n, total, "{query}");
+        assert_eq!(got.len(), 20, "{query}");
+        assert_eq!(got, want, "{query}");
+    }
+}
