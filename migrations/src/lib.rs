@@ -16,6 +16,7 @@ mod m20261207_000050_dealer_cells;
 mod m20261207_000060_identity_changes;
 mod m20261207_000070_decision_compression;
 mod m20261207_000080_scope_search;
+mod m20261208_000090_user_page_keys;
 pub mod sql;
 
 pub struct Migrator;
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000060_identity_changes::Migration),
             Box::new(m20261207_000070_decision_compression::Migration),
             Box::new(m20261207_000080_scope_search::Migration),
+            Box::new(m20261208_000090_user_page_keys::Migration),
         ]
     }
 }

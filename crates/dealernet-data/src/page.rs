@@ -118,7 +118,8 @@ impl<C: ColumnTrait> SortKey<C> {
         SortKey { col, order, kind }
     }
 
-    fn fenced(&self) -> SimpleExpr {
+    /// The key in an expression no index can serve, so the planner sorts the matches.
+    pub(crate) fn fenced(&self) -> SimpleExpr {
         let name = self.col.as_str();
         match self.kind {
             KeyKind::Text => Expr::cust(format!("\"{name}\" || ''")),

@@ -22,6 +22,18 @@ pub fn subtree_ids(path: &OrgPath) -> sea_orm::sea_query::SelectStatement {
         .to_owned()
 }
 
+/// [`subtree_ids`] with the bounds as parameters, for a statement written to run well for every
+/// scope with one plan, so that all callers share it (the users list: see
+/// `identity::users::SORT_MATCHES_MAX`).
+pub fn shared_subtree_ids(path: &OrgPath) -> sea_orm::sea_query::SelectStatement {
+    Query::select()
+        .column(org_node::Column::Id)
+        .from(org_node::Entity)
+        .and_where(path_col().gte(path.as_str()))
+        .and_where(path_col().lt(path.upper_bound()))
+        .to_owned()
+}
+
 fn path_col() -> SimpleExpr {
     Expr::col(org_node::Column::Path.as_column_ref())
 }
@@ -43,9 +55,35 @@ where
     O: ColumnTrait,
     R: ColumnTrait,
 {
+    condition_with(visibility, org_col, responsible_col, subtree_ids)
+}
+
+/// [`condition`] with the subtree's bounds as parameters (see [`shared_subtree_ids`]).
+pub fn shared_condition<O, R>(
+    visibility: &Visibility,
+    org_col: O,
+    responsible_col: Option<R>,
+) -> Condition
+where
+    O: ColumnTrait,
+    R: ColumnTrait,
+{
+    condition_with(visibility, org_col, responsible_col, shared_subtree_ids)
+}
+
+fn condition_with<O, R>(
+    visibility: &Visibility,
+    org_col: O,
+    responsible_col: Option<R>,
+    subtree: fn(&OrgPath) -> sea_orm::sea_query::SelectStatement,
+) -> Condition
+where
+    O: ColumnTrait,
+    R: ColumnTrait,
+{
     match visibility {
         Visibility::All => Condition::all(),
-        Visibility::Subtree(path) => Condition::all().add(org_col.in_subquery(subtree_ids(path))),
+        Visibility::Subtree(path) => Condition::all().add(org_col.in_subquery(subtree(path))),
         Visibility::Responsible(user_id) => match responsible_col {
             Some(col) => Condition::all().add(col.eq(*user_id)),
             None => Condition::all().add(nothing()),
@@ -100,6 +138,15 @@ mod tests {
         let (sql, values) = subtree_ids(&path).build(SqliteQueryBuilder);
         assert!(sql.contains("'/1/25/'"), "{sql}");
         assert!(values.0.is_empty());
+        Ok(())
+    }
+
+    #[test]
+    fn shared_subtree_bounds_are_parameters() -> Result<(), Box<dyn std::error::Error>> {
+        let path = OrgPath::parse("/1/25/")?;
+        let (sql, values) = shared_subtree_ids(&path).build(PostgresQueryBuilder);
+        assert!(!sql.contains("'/1/25/'"), "{sql}");
+        assert_eq!(values.0.len(), 2);
         Ok(())
     }
 

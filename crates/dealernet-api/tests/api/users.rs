@@ -370,6 +370,7 @@ async fn page_and_reference(
 }
 
 #[tokio::test]
+#[allow(clippy::expect_used)]
 async fn a_deep_users_page_is_the_page_sql_gives_for_every_sort_and_scope() {
     let app = spawn_app().await;
     let admin = app.admin_token().await;
@@ -377,7 +378,7 @@ async fn a_deep_users_page_is_the_page_sql_gives_for_every_sort_and_scope() {
     // over the dealers: the page past 100 must be exactly SQL's, with the id breaking ties.
     let fx = dealernet_data::fixtures::load_users(&app.db, app.root_org, 2, 3, 5_100)
         .await
-        .unwrap_or_else(|e| panic!("fixture: {e}"));
+        .expect("fixture");
     let region = fx.regions[0];
     let in_region =
         format!("org_id IN (SELECT id FROM org_nodes WHERE parent_id = {region} OR id = {region})");
