@@ -312,11 +312,8 @@ pub async fn list(
             db.query_all_raw(statement).await?
         };
         let (items, total) = users_of_rows(actor, &rows)?;
-        if let Some(total) = total {
-            return Ok(Page::new(items, total));
-        }
-        // No row: nothing matches, the page is past the end, or there were too many to sort.
-        let total = page::count_rows(db, &count(matches(true))).await?;
+        let total = total.unwrap_or_default();
+        // Past the gate the statement yields the count alone.
         if total <= SORT_MATCHES_MAX || paging.offset >= total {
             return Ok(Page::new(items, total));
         }
@@ -354,17 +351,20 @@ fn users_of_rows(actor: &Actor, rows: &[sea_orm::QueryResult]) -> Result<(Vec<Us
     let mut items: Vec<User> = Vec::new();
     let mut current: Option<(user::Model, String, Vec<RoleSummary>)> = None;
     for row in rows {
-        let id: i64 = row.try_get("", "id")?;
+        if total.is_none() {
+            total = row
+                .try_get::<Option<i64>>("", "page_total")
+                .ok()
+                .flatten()
+                .map(|n| u64::try_from(n).unwrap_or_default());
+        }
+        // The one row of a counted page without users.
+        let Some(id) = row.try_get::<Option<i64>>("", "id")? else {
+            continue;
+        };
         if current.as_ref().is_none_or(|(m, _, _)| m.id != id) {
             if let Some((m, org_name, roles)) = current.take() {
                 items.push(to_wire(actor, m, Some(org_name), sorted_roles(roles)));
-            }
-            if total.is_none() {
-                total = row
-                    .try_get::<Option<i64>>("", "page_total")
-                    .ok()
-                    .flatten()
-                    .map(|n| u64::try_from(n).unwrap_or_default());
             }
             current = Some((
                 user::Model::from_query_result(row, "")?,
@@ -394,7 +394,8 @@ pub const SORT_MATCHES_MAX: u64 = 5_000;
 /// A users page as one statement shared by every caller, for up to [`SORT_MATCHES_MAX`] matches:
 /// `c` counts the matches; when there are no more than that, the page's ids come from sorting
 /// them, and the page's rows carry their node's name, the count and their roles. With more
-/// matches it yields no row (the gate on the count is checked once, before any scan).
+/// matches, or none on the page, it yields one row holding only the count (the gate on the
+/// count is checked once, before the page's scan).
 ///
 /// Every value is bound. Written into the statement, each caller's scope made a statement of its
 /// own, and with many callers in turn sqlx's cache of prepared statements (100 per connection)
@@ -423,7 +424,6 @@ fn sorted_page(
         Expr::col((org_node::Entity, org_node::Column::Name)),
         Alias::new("org_name"),
     )
-    .expr_as(total(), Alias::new("page_total"))
     .join_subquery(
         JoinType::InnerJoin,
         ids,
@@ -443,7 +443,7 @@ fn sorted_page(
                 .to_owned(),
         )
         .to_owned()
-        .query(with_roles(rows, keys))
+        .query(with_roles(rows, keys, true))
 }
 
 /// A users page by walking the sort order (many matches, or a sort by time), for a caller whose
@@ -470,7 +470,7 @@ fn walked_page(
         Expr::col((org_node::Entity, org_node::Column::Id))
             .equals((user::Entity, user::Column::OrgId)),
     );
-    let stmt = with_roles(rows, keys);
+    let stmt = with_roles(rows, keys, false);
     match (inline, backend) {
         (true, DbBackend::Postgres) => {
             Statement::from_string(backend, stmt.to_string(PostgresQueryBuilder))
@@ -483,9 +483,26 @@ fn walked_page(
 }
 
 /// `rows` (users with their node's name) with each user's roles joined on, in `keys` order.
-fn with_roles(rows: SelectStatement, keys: &[SortKey<user::Column>]) -> SelectStatement {
+/// `counted`: every row also carries the count `c` holds as `page_total`, and with no user there
+/// is still one row, whose user columns are null, to carry it.
+fn with_roles(
+    rows: SelectStatement,
+    keys: &[SortKey<user::Column>],
+    counted: bool,
+) -> SelectStatement {
     let p = Alias::new("p");
     let mut stmt = Query::select();
+    if counted {
+        let c = Alias::new("c");
+        stmt.expr_as(
+            Expr::col((c.clone(), Alias::new("n"))),
+            Alias::new("page_total"),
+        )
+        .from(c)
+        .join_subquery(JoinType::LeftJoin, rows, p.clone(), Expr::cust("1 = 1"));
+    } else {
+        stmt.from_subquery(rows, p.clone());
+    }
     stmt.column((p.clone(), Asterisk))
         .expr_as(
             Expr::col((role::Entity, role::Column::Id)),
@@ -503,7 +520,6 @@ fn with_roles(rows: SelectStatement, keys: &[SortKey<user::Column>]) -> SelectSt
             Expr::col((role::Entity, role::Column::Level)),
             Alias::new("role_level"),
         )
-        .from_subquery(rows, p.clone())
         .left_join(
             user_role::Entity,
             Expr::col((user_role::Entity, user_role::Column::UserId))
