@@ -164,7 +164,8 @@ fn spread(all: &[i64], n: usize) -> Vec<i64> {
     all.iter().step_by(step).take(n).copied().collect()
 }
 
-async fn login_owned(http: &reqwest::Client, base: &str, email: &str) -> Result<String> {
+/// Signs in as `email` (every bench user has the same password) and returns the access token.
+async fn login(http: &reqwest::Client, base: &str, email: &str) -> Result<String> {
     let res: serde_json::Value = http
         .post(format!("{base}/api/v1/auth/login"))
         .json(&json!({"email": email, "password": "bench password 1"}))
@@ -254,24 +255,8 @@ async fn run(
     let base = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
     let http = reqwest::Client::new();
-    let login = |email: &'static str| {
-        let http = http.clone();
-        let base = base.clone();
-        async move {
-            let res: serde_json::Value = http
-                .post(format!("{base}/api/v1/auth/login"))
-                .json(&json!({"email": email, "password": "bench password 1"}))
-                .send()
-                .await?
-                .json()
-                .await?;
-            Ok::<String, anyhow::Error>(
-                res["access_token"].as_str().unwrap_or_default().to_string(),
-            )
-        }
-    };
     // A sales manager of region 0: subtree scope over its dealers' users.
-    let admin_token = login("bench-admin@bench.example").await?;
+    let admin_token = login(&http, &base, "bench-admin@bench.example").await?;
     let roles: serde_json::Value = http
         .get(format!("{base}/api/v1/roles?limit=100"))
         .bearer_auth(&admin_token)
@@ -309,24 +294,24 @@ async fn run(
     };
     let region0 = fx.regions.first().copied().unwrap_or(root);
     place("manager@bench.example".into(), region0, 6, sales).await?;
-    let token = login("manager@bench.example").await?;
+    let token = login(&http, &base, "manager@bench.example").await?;
     // A dealer administrator: the most common scope, one dealer's users.
     let dealer0 = fx.dealers.first().copied().unwrap_or(root);
     place("dealer@bench.example".into(), dealer0, 3, dealer_admin).await?;
-    let dealer_token = login("dealer@bench.example").await?;
+    let dealer_token = login(&http, &base, "dealer@bench.example").await?;
     // Many callers, each with its own scope, as a network's managers and dealers sign in: the
     // list's statement differs per scope, and region 0's users happen to lead the name order.
     let mut region_tokens = Vec::new();
     for (k, region) in spread(&fx.regions, ROTATED_REGIONS).into_iter().enumerate() {
         let email = format!("manager{k}@bench.example");
         place(email.clone(), region, 6, sales).await?;
-        region_tokens.push(login_owned(&http, &base, &email).await?);
+        region_tokens.push(login(&http, &base, &email).await?);
     }
     let mut dealer_tokens = Vec::new();
     for (k, dealer) in spread(&fx.dealers, ROTATED_DEALERS).into_iter().enumerate() {
         let email = format!("dealer{k}@bench.example");
         place(email.clone(), dealer, 3, dealer_admin).await?;
-        dealer_tokens.push(login_owned(&http, &base, &email).await?);
+        dealer_tokens.push(login(&http, &base, &email).await?);
     }
 
     // Ids in region 0: users are spread round-robin over the dealers, region 0 owns the first ones.

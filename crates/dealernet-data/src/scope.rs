@@ -14,23 +14,26 @@ use crate::entities::org_node;
 /// scope must not be reused for another. With the path in the text, every scope is its own cached
 /// statement whose plan knows the real range, and every other query keeps its cached plan.
 pub fn subtree_ids(path: &OrgPath) -> sea_orm::sea_query::SelectStatement {
-    Query::select()
-        .column(org_node::Column::Id)
-        .from(org_node::Entity)
-        .and_where(path_col().gte(path_literal(path.as_str())))
-        .and_where(path_col().lt(path_literal(&path.upper_bound())))
-        .to_owned()
+    subtree_between(path, path_literal)
 }
 
 /// [`subtree_ids`] with the bounds as parameters, for a statement written to run well for every
 /// scope with one plan, so that all callers share it (the users list: see
 /// `identity::users::SORT_MATCHES_MAX`).
 pub fn shared_subtree_ids(path: &OrgPath) -> sea_orm::sea_query::SelectStatement {
+    subtree_between(path, |p| Expr::val(p.to_string()))
+}
+
+/// The nodes from `path` up to its upper bound, each bound written by `bound`.
+fn subtree_between(
+    path: &OrgPath,
+    bound: fn(&str) -> SimpleExpr,
+) -> sea_orm::sea_query::SelectStatement {
     Query::select()
         .column(org_node::Column::Id)
         .from(org_node::Entity)
-        .and_where(path_col().gte(path.as_str()))
-        .and_where(path_col().lt(path.upper_bound()))
+        .and_where(path_col().gte(bound(path.as_str())))
+        .and_where(path_col().lt(bound(&path.upper_bound())))
         .to_owned()
 }
 

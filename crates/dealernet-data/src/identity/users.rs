@@ -295,10 +295,7 @@ pub async fn list(
         })
         .collect();
     keys.push(SortKey::new(user::Column::Id, Order::Asc, KeyKind::Number));
-    let count = |q: sea_orm::Select<user::Entity>| {
-        q.select_only().expr(Expr::cust("COUNT(*)")).into_query()
-    };
-    if keys.iter().all(|k| k.kind != KeyKind::Other) {
+    let total = if keys.iter().all(|k| k.kind != KeyKind::Other) {
         let statement = backend.build(&sorted_page(matches(true), &keys, paging));
         let rows = if backend == DbBackend::Postgres {
             // One plan per connection for every caller (see `sorted_page`).
@@ -317,18 +314,14 @@ pub async fn list(
         if total <= SORT_MATCHES_MAX || paging.offset >= total {
             return Ok(Page::new(items, total));
         }
-        let rows = db
-            .query_all_raw(walked_page(
-                backend,
-                text.is_none(),
-                matches(false),
-                &keys,
-                paging,
-            ))
-            .await?;
-        return Ok(Page::new(users_of_rows(actor, &rows)?.0, total));
-    }
-    let total = page::count_rows(db, &count(matches(false))).await?;
+        total
+    } else {
+        let count = matches(false)
+            .select_only()
+            .expr(Expr::cust("COUNT(*)"))
+            .into_query();
+        page::count_rows(db, &count).await?
+    };
     if paging.offset >= total {
         return Ok(Page::new(vec![], total));
     }
@@ -347,17 +340,14 @@ pub async fn list(
 /// The users of user-and-roles rows (one row per role), in the rows' order, and the count the
 /// rows carry (`page_total`), if they carry one.
 fn users_of_rows(actor: &Actor, rows: &[sea_orm::QueryResult]) -> Result<(Vec<User>, Option<u64>)> {
-    let mut total: Option<u64> = None;
+    // Every row of a counted page carries the count; a walked page's rows have no such column.
+    let total = rows
+        .first()
+        .and_then(|row| row.try_get::<Option<i64>>("", "page_total").ok().flatten())
+        .map(|n| u64::try_from(n).unwrap_or_default());
     let mut items: Vec<User> = Vec::new();
     let mut current: Option<(user::Model, String, Vec<RoleSummary>)> = None;
     for row in rows {
-        if total.is_none() {
-            total = row
-                .try_get::<Option<i64>>("", "page_total")
-                .ok()
-                .flatten()
-                .map(|n| u64::try_from(n).unwrap_or_default());
-        }
         // The one row of a counted page without users.
         let Some(id) = row.try_get::<Option<i64>>("", "id")? else {
             continue;
